@@ -1,0 +1,23 @@
+"""The course's shared library: every notebook does ``import utils; utils.setup("<notebook>")``.
+
+Submodules (``utils.data``, ``utils.checks``, ``utils.report``, ``utils.plots``, ``utils.nn``)
+are imported on first use, so ``import utils`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from utils.config import pick, setup
+
+__all__ = ["checks", "config", "data", "nn", "pick", "plots", "report", "setup"]
+__version__ = "0.1.0"
+
+_SUBMODULES = {"checks", "config", "data", "nn", "notebooks", "plots", "report", "grade"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"utils.{name}")
+    raise AttributeError(f"module 'utils' has no attribute {name!r}")
