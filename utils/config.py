@@ -9,9 +9,10 @@ import os
 import platform
 import random
 import sys
+import time
 import warnings
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,8 +21,12 @@ T = TypeVar("T")
 MODES = ("quick", "full")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED = 42
+# The one place the course's GitHub repository is named: `make exercises` stamps it into every
+# notebook's Colab badge and Colab set-up cell. A fork changes it here and runs `make exercises`.
+REPO_SLUG = "jdla-course/deep-learning-course"
+REPO_URL = f"https://github.com/{REPO_SLUG}"
 
-_state: dict[str, str | None] = {"notebook": None}
+_state: dict[str, Any] = {"notebook": None, "started": time.time()}
 
 
 def mode() -> str:
@@ -48,6 +53,11 @@ def pick(*, quick: T, full: T) -> T:
 def notebook() -> str | None:
     """The notebook name given to :func:`setup` (e.g. ``"0_1_getting_started"``), if any."""
     return _state["notebook"] or os.environ.get("COURSE_NOTEBOOK") or None
+
+
+def started_at() -> float:
+    """When :func:`setup` last ran (or when ``utils`` was imported)."""
+    return float(_state["started"])
 
 
 def set_seeds(seed: int = SEED) -> None:
@@ -93,6 +103,7 @@ def setup(notebook: str | None = None, *, seed: int = SEED, tensorflow: bool = T
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _state["notebook"] = notebook
+    _state["started"] = time.time()
     current = mode()
     _plot_defaults()
     parts = [f"mode={current}", f"python={platform.python_version()}", f"numpy={np.__version__}"]

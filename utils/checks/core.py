@@ -1,0 +1,284 @@
+"""The checker framework: every exercise cell is followed by a call to one :class:`Checker`.
+
+A checker runs its cases on the student's function (or class) and
+
+* prints ``✓ …`` and records ``pass`` when every case passes;
+* raises :class:`AssertionError` with a helpful message, and records ``fail`` with the points
+  of the cases that did pass, when a case fails;
+* prints "not implemented yet" and records ``not_implemented`` when the student's code raises
+  :class:`NotImplementedError` (the stub of the student copy), so that a student copy runs top
+  to bottom.
+
+Each call appends one structured record to :data:`RECORDS` (in the kernel) and, when the
+environment variable ``COURSE_RESULTS`` names a file, one JSON line to that file. Nothing reads
+a status from printed output. Taught in 0_1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from utils import config
+
+PASS, FAIL, NOT_IMPLEMENTED = "pass", "fail", "not_implemented"
+STATUSES = (PASS, FAIL, NOT_IMPLEMENTED)
+
+
+@dataclass
+class Record:
+    """One checker call: what the grader, CI and :func:`summary` read."""
+
+    notebook: str | None
+    exercise: str
+    status: str
+    message: str
+    points: float
+    max_points: float
+    cwd: str = field(default_factory=os.getcwd)
+    time: float = field(default_factory=time.time)
+
+
+RECORDS: list[Record] = []
+REGISTRY: dict[str, Checker] = {}
+_passed: list[Any] = []  # student objects that passed their checker (for `use`)
+_extra_cache: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+
+@dataclass
+class Case:
+    """One test of a checker: ``run(student)`` raises AssertionError when the answer is wrong."""
+
+    name: str
+    run: Callable[[Any], None]
+    points: float = 1.0
+
+
+class Checker:
+    """An exercise's checker: ``Checker("0_1", "one_hot", reference=ref)`` then ``@chk.case()``.
+
+    lesson: the notebook's number, e.g. ``"1_2"``; the exercise id is ``"1_2/softmax"``.
+    reference: the course's solution; grading extra cases compare the student against it.
+    compare: ``compare(actual, expected)`` for extra cases (default :func:`assert_close`).
+    register: add it to :data:`REGISTRY` (tests build throw-away checkers with ``False``).
+    """
+
+    def __init__(
+        self,
+        lesson: str,
+        name: str,
+        *,
+        reference: Callable[..., Any] | None = None,
+        compare: Callable[[Any, Any], None] | None = None,
+        doc: str = "",
+        register: bool = True,
+    ) -> None:
+        self.lesson = lesson
+        self.name = name
+        self.id = f"{lesson}/{name}"
+        self.reference = reference
+        self.compare = compare or (lambda actual, expected: assert_close(actual, expected))
+        self.doc = doc
+        self.cases: list[Case] = []
+        if register:
+            if any(c.name == name for c in REGISTRY.values()):
+                raise ValueError(f"two checkers share the exercise name {name!r}; names must be unique")
+            REGISTRY[self.id] = self
+
+    def case(self, name: str | None = None, points: float = 1.0) -> Callable:
+        """Decorator adding ``fn(student)`` as one case worth ``points``."""
+
+        def register(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+            self.cases.append(Case(name or fn.__name__.strip("_").replace("_", " "), fn, points))
+            return fn
+
+        return register
+
+    @property
+    def max_points(self) -> float:
+        return float(sum(c.points for c in self.cases))
+
+    def _all_cases(self) -> list[Case]:
+        return self.cases + extra_cases(self)
+
+    def __call__(self, student: Any) -> Record:
+        cases = self._all_cases()
+        total = float(sum(c.points for c in cases))
+        earned, failures = 0.0, []
+        for case in cases:
+            try:
+                case.run(student)
+            except NotImplementedError:
+                msg = f"{self.name}: not implemented yet. Replace `raise NotImplementedError` with your code."
+                print(f"… {msg}")
+                return self._record(NOT_IMPLEMENTED, msg, 0.0, total)
+            except AssertionError as err:
+                failures.append(f"[{case.name}] {err}".rstrip())
+            except Exception as err:  # the student's code crashed: a wrong answer, said kindly
+                failures.append(f"[{case.name}] your code raised {type(err).__name__}: {err}")
+            else:
+                earned += case.points
+        if failures:
+            msg = (
+                f"{self.name}: {len(failures)} of {len(cases)} checks failed "
+                f"({earned:g}/{total:g} points).\n  " + "\n  ".join(failures)
+            )
+            self._record(FAIL, msg, earned, total)
+            raise AssertionError(msg)
+        msg = f"{self.name}: all {len(cases)} checks passed ({earned:g}/{total:g} points)."
+        print(f"✓ {msg}")
+        _passed.append(student)
+        return self._record(PASS, msg, earned, total)
+
+    def _record(self, status: str, message: str, points: float, max_points: float) -> Record:
+        rec = Record(config.notebook(), self.id, status, message, points, max_points)
+        RECORDS.append(rec)
+        path = os.environ.get("COURSE_RESULTS")
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as fh:  # one short line: an atomic append
+                fh.write(json.dumps(asdict(rec), ensure_ascii=False) + "\n")
+        return rec
+
+    def __repr__(self) -> str:
+        return f"<Checker {self.id} ({len(self.cases)} cases, {self.max_points:g} points)>"
+
+
+def extra_cases(chk: Checker) -> list[Case]:
+    """Grading-only cases from the lecturer's file named by ``COURSE_EXTRA_CASES``.
+
+    The file is Python and defines ``CASES = {"1_2/softmax": [{"args": (x,), "points": 1}, …]}``;
+    each case calls the student and the reference with the same arguments and compares them.
+    """
+    path = os.environ.get("COURSE_EXTRA_CASES")
+    if not path:
+        return []
+    if path not in _extra_cache:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"COURSE_EXTRA_CASES={path} does not exist")
+        _extra_cache[path] = runpy.run_path(path).get("CASES", {})
+    specs = _extra_cache[path].get(chk.id, [])
+    if specs and chk.reference is None:
+        raise ValueError(f"extra cases given for {chk.id}, whose checker has no reference")
+    cases = []
+    for i, spec in enumerate(specs, 1):
+        args, kwargs = tuple(spec.get("args", ())), dict(spec.get("kwargs", {}))
+
+        def run(student: Any, args: tuple = args, kwargs: dict = kwargs) -> None:
+            chk.compare(student(*args, **kwargs), chk.reference(*args, **kwargs))
+
+        cases.append(Case(spec.get("name", f"extra case {i}"), run, float(spec.get("points", 1))))
+    return cases
+
+
+def assert_close(
+    actual: Any,
+    expected: Any,
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    name: str = "your result",
+) -> None:
+    """Tolerant array comparison whose failures name shapes, positions and values."""
+    if actual is None:
+        raise AssertionError(f"{name} is None: did you forget `return`?")
+    try:
+        a = np.asarray(actual, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise AssertionError(f"{name} is not an array of numbers ({type(actual).__name__})") from err
+    e = np.asarray(expected, dtype=float)
+    if a.shape != e.shape:
+        raise AssertionError(f"{name} has shape {a.shape}, expected shape {e.shape}")
+    bad_nan = np.isnan(a) != np.isnan(e)
+    if bad_nan.any():
+        idx = tuple(int(i) for i in np.argwhere(bad_nan)[0])
+        raise AssertionError(f"{name} has NaN where none is expected, e.g. at index {idx}")
+    close = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    if not close.all():
+        idx = tuple(int(i) for i in np.argwhere(~close)[0])
+        where = f" at index {idx}" if a.ndim else ""
+        got, want = (a[idx], e[idx]) if a.ndim else (a, e)
+        raise AssertionError(
+            f"{name} differs{where}: got {got:.6g}, expected {want:.6g} "
+            f"({int((~close).sum())} of {a.size} values off; max |diff| "
+            f"{np.nanmax(np.abs(a - e)):.3g})"
+        )
+
+
+def expect_shape(actual: Any, shape: Sequence[int], name: str = "your result") -> None:
+    """Assert ``actual.shape == shape`` with a message naming both."""
+    got = np.shape(actual)
+    if tuple(got) != tuple(shape):
+        raise AssertionError(f"{name} has shape {tuple(got)}, expected shape {tuple(shape)}")
+
+
+def use(student: Any, reference: Any) -> Any:
+    """The student's function if it passed its checker in this kernel, else the reference.
+
+    Later cells call this so that an unfinished exercise never breaks the rest of a lesson.
+    """
+    if any(student is ok for ok in _passed):
+        return student
+    name = getattr(reference, "__name__", "function")
+    print(f"(using the course's reference `{name}`: yours has not passed its check yet)")
+    return reference
+
+
+def latest(notebook: str | None = None) -> dict[str, Record]:
+    """The latest record of each exercise in this kernel, optionally of one notebook only."""
+    out: dict[str, Record] = {}
+    for rec in RECORDS:
+        if notebook is None or rec.notebook == notebook:
+            out[rec.exercise] = rec
+    return out
+
+
+def lesson_of(notebook: str) -> str:
+    """``"1_5_backpropagation"`` → ``"1_5"``."""
+    return "_".join(notebook.split("_")[:2])
+
+
+_SYMBOL = {PASS: "✓ passed", FAIL: "✗ failed", NOT_IMPLEMENTED: "… not yet"}
+
+
+def summary(notebook: str | None = None) -> list[dict[str, Any]]:
+    """Print this notebook's exercises with status and points; return the rows.
+
+    The last code cell of every notebook calls it, so a student sees their progress.
+    """
+    notebook = notebook or config.notebook()
+    if notebook is None:
+        raise ValueError("summary() needs the notebook name: call utils.setup('<notebook>') first")
+    lesson = lesson_of(notebook)
+    recs = latest(notebook)
+    rows = []
+    for ex_id, chk in REGISTRY.items():
+        if chk.lesson != lesson:
+            continue
+        rec = recs.get(ex_id)
+        rows.append(
+            {
+                "exercise": chk.name,
+                "status": rec.status if rec else "not_run",
+                "points": rec.points if rec else 0.0,
+                "max_points": rec.max_points if rec else chk.max_points,
+            }
+        )
+    width = max([len(r["exercise"]) for r in rows] + [8])
+    print(f"Exercises of {notebook}")
+    for r in rows:
+        label = _SYMBOL.get(r["status"], "– not run")
+        print(f"  {r['exercise']:<{width}}  {label:<10}  {r['points']:g}/{r['max_points']:g}")
+    got = sum(r["points"] for r in rows)
+    total = sum(r["max_points"] for r in rows)
+    done = sum(r["status"] == PASS for r in rows)
+    print(f"  {'total':<{width}}  {done}/{len(rows)} done  {got:g}/{total:g} points")
+    return rows
