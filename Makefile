@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8888
 LAB_FLAGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 JOBS ?= 2
 CELL_TIMEOUT ?= 300
 NB ?= notebooks exercises
@@ -32,7 +33,7 @@ install: $(STAMP)
 
 lab: install
 	$(BIN)/python -m jupyterlab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
-	  --LabApp.default_url=/lab/tree/notebooks/day0/0_1_getting_started.ipynb $(LAB_FLAGS)
+	  --LabApp.default_url=/lab/tree/notebooks/day0/0_1_getting_started.ipynb $(ROOT_FLAG) $(LAB_FLAGS)
 
 lint: install
 	$(BIN)/ruff check .
