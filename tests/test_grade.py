@@ -147,7 +147,7 @@ EXPECTED = {
 
 
 def test_grader_gives_each_submission_its_status_and_points(course, tmp_path) -> None:
-    subs = _submissions(course, tmp_path / "subs")
+    _submissions(course, tmp_path / "subs")
     csv_path, fb = tmp_path / "grades.csv", tmp_path / "feedback"
     extra = tmp_path / "extra.py"  # grading-only case with partial credit, from the lecturer
     extra.write_text("import numpy as np\nCASES = {'0_1/one_hot': "
