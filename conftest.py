@@ -17,7 +17,7 @@ def pytest_terminal_summary(terminalreporter):  # noqa: ANN001, ANN201
     if not _per_file:
         return
     tr = terminalreporter
-    tr.write_sep("=", "notebook durations (sum of cell times, kernel start excluded)")
+    tr.write_sep("=", "notebook durations (sum of its cells, kernel start included)")
     for path, secs in sorted(_per_file.items(), key=lambda kv: -kv[1]):
         tr.write_line(f"{secs:7.1f}s  {path}")
     total = sum(_per_file.values())
