@@ -88,6 +88,8 @@ def expect(
 def _fmt(v: float | None) -> str:
     if v is None:
         return "–"
+    if v != 0 and abs(v) < 1e-3:
+        return f"{v:.2e}"
     return f"{v:.4f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:.0f}"
 
 

@@ -1,0 +1,90 @@
+"""The NumPy neural-network library built up during the course ("Deep Learning from Scratch" style).
+
+- :mod:`utils.nn.functions` — activations and their derivatives, softmax, losses,
+  ``one_hot``, ``numerical_gradient`` (1_2, 1_3, 1_4)
+- :mod:`utils.nn.layers` — ``Affine``, ``ReLU``, ``Sigmoid``, ``Tanh``, ``SoftmaxWithLoss``,
+  ``Sequential``, ``two_layer_net`` (1_1, 1_5)
+- :mod:`utils.nn.optimizers` — ``SGD`` and friends, ``update(params, grads)`` (1_4)
+- :mod:`utils.nn.gradcheck` — ``gradient_check``, ``rel_error``, ``tf_gradients`` (1_4, 1_5)
+
+Only NumPy is imported here; ``tf_gradients`` imports TensorFlow when called.
+"""
+
+from utils.nn.functions import (
+    ACTIVATIONS,
+    EPS,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy_error,
+    d_elu,
+    d_identity,
+    d_leaky_relu,
+    d_relu,
+    d_sigmoid,
+    d_step,
+    d_tanh,
+    elu,
+    identity,
+    leaky_relu,
+    mean_squared_error,
+    numerical_gradient,
+    one_hot,
+    relu,
+    sigmoid,
+    softmax,
+    softmax_cross_entropy,
+    step,
+    tanh,
+)
+from utils.nn.gradcheck import gradient_check, rel_error, tf_gradients
+from utils.nn.layers import (
+    Affine,
+    Layer,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SoftmaxWithLoss,
+    Tanh,
+    two_layer_net,
+)
+from utils.nn.optimizers import SGD, Optimizer
+
+__all__ = [
+    "ACTIVATIONS",
+    "EPS",
+    "SGD",
+    "Affine",
+    "Layer",
+    "Optimizer",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+    "Tanh",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy_error",
+    "d_elu",
+    "d_identity",
+    "d_leaky_relu",
+    "d_relu",
+    "d_sigmoid",
+    "d_step",
+    "d_tanh",
+    "elu",
+    "gradient_check",
+    "identity",
+    "leaky_relu",
+    "mean_squared_error",
+    "numerical_gradient",
+    "one_hot",
+    "relu",
+    "rel_error",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy",
+    "step",
+    "tanh",
+    "tf_gradients",
+    "two_layer_net",
+]
