@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import nbformat
-import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell
 
+from tests.coursekit import fixture_lesson
 from utils import config, grade, notebooks
 
 NORMALIZE_OK = "def normalize_images(x):\n    return x.astype(np.float32) / 255.0"
@@ -20,33 +20,6 @@ NORMALIZE_F64 = "def normalize_images(x):\n    return x / 255"  # float64: 2 of 
 ONE_HOT_OK = "def one_hot(labels, num_classes):\n    return np.eye(num_classes, dtype=np.float32)[labels]"
 ONE_HOT_BAD = "def one_hot(labels, num_classes):\n    return np.eye(labels.max() + 1, dtype=np.float32)[labels]"
 TIMEOUT = 25
-
-
-def _lesson() -> nbformat.NotebookNode:
-    return new_notebook(cells=[
-        new_markdown_cell("# 0.1 Fixture lesson"),
-        new_code_cell('import utils\n\nutils.setup("0_1_fixture", tensorflow=False)'),
-        new_code_cell("import numpy as np"),
-        new_code_cell('def normalize_images(x):\n    """Scale."""\n    ### BEGIN SOLUTION\n'
-                      "    return x.astype(np.float32) / 255.0\n    ### END SOLUTION"),
-        new_code_cell("utils.checks.normalize_images(normalize_images)"),
-        new_code_cell("def one_hot(labels, num_classes):\n    ### BEGIN SOLUTION\n"
-                      "    return np.eye(num_classes, dtype=np.float32)[labels]\n    ### END SOLUTION"),
-        new_code_cell("utils.checks.one_hot(one_hot)"),
-        new_markdown_cell("Q <details><summary>A</summary>a</details> <details>b</details>"),
-        new_markdown_cell("## Summary"),
-        new_code_cell("utils.checks.summary()"),
-    ])
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("course")
-    path = root / "notebooks" / "day0" / "0_1_fixture.ipynb"
-    path.parent.mkdir(parents=True)
-    nbformat.write(_lesson(), str(path))
-    notebooks.generate(root)
-    return root
 
 
 def _cell(nb, ex: str) -> int:
@@ -180,7 +153,7 @@ def test_grader_gives_each_submission_its_status_and_points(course, tmp_path) ->
 
 
 def test_rebuild_puts_the_course_checkers_back_once() -> None:
-    course = _lesson()
+    course = fixture_lesson()
     path = Path("notebooks/day0/0_1_fixture.ipynb")
     notebooks.stamp(course, path.as_posix())
     student = notebooks.student_copy(course, path.as_posix())

@@ -2,7 +2,7 @@
 
 nbval executes ``notebooks/`` and ``exercises/`` in quick mode with ``COURSE_RESULTS=RECORDS``;
 each checker call appends a record there. This command then asserts, per notebook, that every
-``### BEGIN SOLUTION`` block produced exactly one record, ``pass`` in ``notebooks/`` and
+exercise (a ``### BEGIN SOLUTION`` block or a cell stamped as one) produced exactly one record, ``pass`` in ``notebooks/`` and
 ``not_implemented`` in ``exercises/``, and names each notebook and exercise that did not.
 """
 
@@ -38,10 +38,10 @@ def verify(records: list[dict], paths: list[Path], root: Path | None = None) -> 
         by_nb[(cwd.parent.name, cwd.name, rec.get("notebook") or "?")].append(rec)
     ok, problems = 0, []
     for path in paths:
-        expected = [
+        expected = [  # stamped exercise cells, and solution blocks (stamped or not)
             c.metadata.get("course", {}).get("exercise")
             for c in notebooks.read(path).cells
-            if notebooks.has_solution(c)
+            if notebooks.has_solution(c) or "exercise" in c.metadata.get("course", {})
         ]
         for kind in (notebooks.NOTEBOOKS, notebooks.EXERCISES):
             got = by_nb.get((kind, path.parent.name, path.stem), [])
