@@ -46,7 +46,7 @@ def test_pass_fail_and_not_implemented_records(tmp_path, monkeypatch, capsys) ->
     out = tmp_path / "records.jsonl"
     monkeypatch.setenv("COURSE_RESULTS", str(out))
     chk = _checker()
-    assert chk(lambda x: x**2).status == checks.PASS
+    assert chk.run(lambda x: x**2).status == checks.PASS
     assert "✓" in capsys.readouterr().out
     with pytest.raises(AssertionError, match=r"negative.*differs"):
         chk(lambda x: x * np.abs(x))  # right for x >= 0 only: partial credit
@@ -55,7 +55,7 @@ def test_pass_fail_and_not_implemented_records(tmp_path, monkeypatch, capsys) ->
     def stub(x):
         raise NotImplementedError
 
-    assert chk(stub).status == checks.NOT_IMPLEMENTED
+    assert chk.run(stub).status == checks.NOT_IMPLEMENTED
     lines = [json.loads(s) for s in out.read_text().splitlines()]
     assert [r["status"] for r in lines] == ["pass", "fail", "not_implemented"]
     assert {"notebook", "exercise", "status", "message", "points"} <= set(lines[0])
@@ -87,7 +87,7 @@ def test_use_returns_student_only_after_a_pass(capsys) -> None:
         return x * x
 
     assert checks.use(mine, ref) is ref
-    chk(mine)
+    assert chk(mine) is None  # a checker cell shows the verdict, not a record
     assert checks.use(mine, ref) is mine
 
 
@@ -115,7 +115,7 @@ def test_extra_cases_from_a_lecturer_file(tmp_path, monkeypatch) -> None:
     with pytest.raises(AssertionError, match=r"\[big\]"):
         chk(fits_visible_cases_only)
     assert checks.RECORDS[-1].points == 3 and checks.RECORDS[-1].max_points == 8
-    assert chk(lambda x: x**2).points == 8
+    assert chk.run(lambda x: x**2).points == 8
 
 
 # ------------------------------------------------------------ CI verification of nbval records

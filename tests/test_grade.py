@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell
 
-from tests.coursekit import fixture_lesson
+from tests.coursekit import fixture_lesson, make_course
 from utils import config, grade, notebooks
 
 NORMALIZE_OK = "def normalize_images(x):\n    return x.astype(np.float32) / 255.0"
@@ -20,6 +21,11 @@ NORMALIZE_F64 = "def normalize_images(x):\n    return x / 255"  # float64: 2 of 
 ONE_HOT_OK = "def one_hot(labels, num_classes):\n    return np.eye(num_classes, dtype=np.float32)[labels]"
 ONE_HOT_BAD = "def one_hot(labels, num_classes):\n    return np.eye(labels.max() + 1, dtype=np.float32)[labels]"
 TIMEOUT = 25
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    return make_course(tmp_path_factory.mktemp("course"))
 
 
 def _cell(nb, ex: str) -> int:

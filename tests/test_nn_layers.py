@@ -281,6 +281,20 @@ def test_sequential_gradient_matches_tf_gradients(sparse: bool, tf: Any) -> None
         np.testing.assert_allclose(grads[k], expected[k], atol=ATOL, err_msg=k)
 
 
+def test_tf_gradients_accepts_subclassed_layers(tf: Any) -> None:
+    class MyAffine(nn.Affine):  # as a student's exercise class would be
+        pass
+
+    model = tiny_net(seed=2)
+    for i, layer in enumerate(model.layers):
+        if type(layer) is nn.Affine:
+            model.layers[i] = MyAffine(layer.W, layer.b)
+    x, t = rng(15).normal(size=(4, 5)), rng(16).integers(0, 3, 4)
+    expected = nn.tf_gradients(model, x, t)
+    for k, g in model.gradient(x, t).items():
+        np.testing.assert_allclose(g, expected[k], atol=ATOL, err_msg=k)
+
+
 def test_gradient_check_flags_a_broken_backward() -> None:
     class BrokenReLU(nn.ReLU):
         def backward(self, dout: np.ndarray) -> np.ndarray:

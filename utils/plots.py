@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -59,3 +59,39 @@ def learning_curves(
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def trajectories(
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    paths: Mapping[str, np.ndarray],
+    *,
+    xlim: tuple[float, float] = (-2.0, 2.0),
+    ylim: tuple[float, float] = (-2.0, 2.0),
+    levels: int = 15,
+    minimum: tuple[float, float] | None = None,
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+) -> plt.Figure:
+    """Contours of ``f(X, Y)`` with optimization paths ``{label: (T, 2) points}`` on top.
+
+    ``f`` takes grid arrays X, Y and returns the loss on the grid; ``minimum`` marks the optimum.
+    Paths that leave the window (divergence) are clipped by the axis limits. Pass ``ax`` to
+    draw into one panel of a larger figure. Taught in 1_4 (learning rates) and 2_2 (optimizers).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.0))
+    X, Y = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))
+    ax.contour(X, Y, f(X, Y), levels=levels, colors="0.75", linewidths=0.8)
+    for label, path in paths.items():
+        path = np.asarray(path)  # (T, 2)
+        (line,) = ax.plot(path[:, 0], path[:, 1], ".-", lw=1.2, ms=4, label=label)
+        ax.plot(*path[0], "o", color=line.get_color(), ms=6)
+    if minimum is not None:
+        ax.plot(*minimum, "k*", ms=10)
+    ax.set(xlim=xlim, ylim=ylim, xlabel="$w_1$", ylabel="$w_2$")
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    if len(paths) > 1:
+        ax.legend(fontsize=8)
+    return ax.figure

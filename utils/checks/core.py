@@ -109,7 +109,12 @@ class Checker:
     def _all_cases(self) -> list[Case]:
         return self.cases + extra_cases(self)
 
-    def __call__(self, student: Any) -> Record:
+    def __call__(self, student: Any) -> None:
+        """Check ``student``; returns nothing, so a checker cell shows only the verdict."""
+        self.run(student)
+
+    def run(self, student: Any) -> Record:
+        """Check ``student`` and return the record (raises AssertionError on a wrong answer)."""
         cases = self._all_cases()
         total = float(sum(c.points for c in cases))
         earned, failures = 0.0, []

@@ -160,7 +160,7 @@ def tf_gradients(model: Sequential, x: ArrayLike, t: ArrayLike) -> dict[str, np.
     with tf.GradientTape() as tape:
         out = tf.constant(np.asarray(x, dtype=np.float64))
         for i, layer in enumerate(model.layers):
-            forward = _TF_LAYERS.get(type(layer))
+            forward = next((_TF_LAYERS[c] for c in type(layer).__mro__ if c in _TF_LAYERS), None)
             if forward is None:
                 raise NotImplementedError(
                     f"tf_gradients has no TensorFlow version of {type(layer).__name__}; "
