@@ -96,7 +96,7 @@ def _fmt(v: float | None) -> str:
 def table(mode: str = "full") -> str:
     """The Markdown results table built from ``results/<mode>/*.json``."""
     rows = [
-        "| notebook | metric | value | target | run time | date | machine |",
+        "| notebook | metric | value | target | time to metric | date | machine |",
         "|---|---|---|---|---|---|---|",
     ]
     for path in sorted((results_dir() / mode).glob("*.json")):
@@ -104,7 +104,7 @@ def table(mode: str = "full") -> str:
         for name, e in sorted(data.items()):
             target = f"{e['op']} {_fmt(e['threshold'])}" if e.get("threshold") is not None else "–"
             secs = e.get("seconds_since_setup")
-            run = f"{secs / 60:.1f} min" if secs is not None else "–"
+            run = "–" if secs is None else f"{secs:.0f} s" if secs < 60 else f"{secs / 60:.1f} min"
             rows.append(
                 f"| {path.stem} | `{name}` | {_fmt(e['value'])} | {target} | {run} "
                 f"| {e['date']} | {e['machine']} |"
