@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import copy
 import csv
 import difflib
 import io
@@ -177,6 +178,8 @@ def _first_error(cell: NotebookNode) -> str | None:
 def grade_one(path: str, root: str, timeout: float, lesson: str | None,
               extra_cases: str | None, mode: str) -> Result:
     """Grade one submission; every failure becomes a status, never an exception."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -206,25 +209,39 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
 
     work = Path(tempfile.mkdtemp(prefix="grade-"))
     records_path = work / "records.jsonl"
-    os.environ.update(COURSE_MODE=mode, COURSE_RESULTS=str(records_path), COURSE_NOTEBOOK=stem)
+    os.environ.update(COURSE_MODE=mode, COURSE_RESULTS=str(records_path), COURSE_NOTEBOOK=stem,
+                      COURSE_RESULTS_DIR=str(work / "results"))  # keep the course's results/ clean
     if extra_cases:
         os.environ["COURSE_EXTRA_CASES"] = str(Path(extra_cases).resolve())
-    os.environ["COURSE_RESULTS_DIR"] = str(work / "results")  # keep the course's results/ clean
     deadline = start + timeout
 
     def remaining(cell: NotebookNode) -> int:
         return max(1, int(deadline - time.time()))
 
-    client = NotebookClient(nb, timeout_func=remaining, allow_errors=True, kernel_name="python3",
-                            shutdown_kernel="immediate", resources={"metadata": {"path": str(work)}})
-    try:
-        client.execute()
-    except CellTimeoutError:
-        res.status, res.detail = TIMEOUT, f"stopped after the {timeout:g} s limit"
-    except DeadKernelError as err:
-        res.status, res.detail = CRASHED, str(err)
-    except Exception as err:  # kernel failed to start, etc.
-        res.status, res.detail = ERROR, f"{type(err).__name__}: {err}"
+    for attempt in range(1, 4):  # a kernel that fails to start is retried, not the student's fault
+        records_path.unlink(missing_ok=True)
+        run_nb = copy.deepcopy(nb)
+        # Unix-socket transport at a path of this submission's own: no TCP port races between
+        # the kernels that the parallel workers start at the same moment.
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(work / f"k{attempt}"))
+        client = NotebookClient(run_nb, km=km, timeout_func=remaining, allow_errors=True,
+                                resources={"metadata": {"path": str(work)}})
+        try:
+            client.execute()
+            res.status, res.detail = OK, ""
+        except CellTimeoutError:
+            res.status, res.detail = TIMEOUT, f"stopped after the {timeout:g} s limit"
+        except DeadKernelError as err:
+            res.status, res.detail = CRASHED, str(err)
+        except Exception as err:  # kernel failed to start, etc.
+            res.status, res.detail = ERROR, f"{type(err).__name__}: {err}"
+        finally:
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
+        started = any(c.get("execution_count") for c in run_nb.cells)
+        if started or time.time() > deadline:
+            break
+    nb = run_nb
 
     records: dict[str, dict] = {}
     if records_path.exists():
