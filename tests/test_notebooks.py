@@ -178,3 +178,15 @@ def test_strip_keeps_course_metadata_and_kernelspec() -> None:
 
 def test_the_course_itself_passes_its_structure_check() -> None:
     assert notebooks.check() == {}
+
+
+def test_percent_format_round_trips_every_lesson(tmp_path) -> None:
+    for path in notebooks.instructor_paths():
+        nb = notebooks.read(path)
+        back = notebooks.from_percent(notebooks.to_percent(nb), old=nb)
+        assert [(c.cell_type, c.source, c.id, dict(c.metadata)) for c in back.cells] == [
+            (c.cell_type, c.source, c.id, dict(c.metadata)) for c in nb.cells
+        ], path.name
+    fresh = notebooks.from_percent("# %% [markdown]\n# # 0.1 T\n#\n# text\n\n# %%\nx = 1\n")
+    assert [c.cell_type for c in fresh.cells] == ["markdown", "code"]
+    assert fresh.cells[0].source == "# 0.1 T\n\ntext" and fresh.cells[1].source == "x = 1"

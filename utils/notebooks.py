@@ -3,6 +3,11 @@
     python -m utils.notebooks strip [PATH ...]    clear outputs and execution counts
     python -m utils.notebooks exercises           stamp notebooks/ and regenerate exercises/
     python -m utils.notebooks check               structure problems of every notebook (exit 1)
+    python -m utils.notebooks to-py NB SRC.py     write a notebook as a percent-format script
+    python -m utils.notebooks from-py SRC.py NB   rebuild the notebook from it (ids kept)
+
+The percent format (``# %%`` starts a code cell, ``# %% [markdown]`` a markdown cell whose lines
+are commented with ``# ``) makes a lesson easy to write and review as plain text.
 
 Instructor notebooks live in ``notebooks/dayN/N_M_title.ipynb`` with solutions between
 ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the student copy in ``exercises/`` has each
@@ -230,6 +235,40 @@ def generate(root: Path | None = None) -> list[Path]:
     return written
 
 
+# ---------------------------------------------------------------- percent format
+def to_percent(nb: NotebookNode) -> str:
+    """The notebook as a percent-format script."""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            body = "\n".join(f"# {ln}".rstrip() for ln in cell.source.splitlines())
+            parts.append(f"# %% [markdown]\n{body}")
+        elif cell.cell_type == "code":
+            parts.append(f"# %%\n{cell.source}")
+    return "\n\n".join(parts) + "\n"
+
+
+def from_percent(text: str, old: NotebookNode | None = None) -> NotebookNode:
+    """A notebook from a percent-format script; cells keep ``old``'s ids and metadata when the
+    cell types line up, so regenerating a lesson does not churn its diff."""
+    chunks = re.split(r"^# %%(.*)$", text, flags=re.M)
+    cells = []
+    for marker, body in zip(chunks[1::2], chunks[2::2], strict=True):
+        body = body.strip("\n")
+        if "[markdown]" in marker:
+            lines = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in body.splitlines()]
+            cells.append(nbformat.v4.new_markdown_cell("\n".join(lines)))
+        else:
+            cells.append(nbformat.v4.new_code_cell(body))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = NotebookNode(KERNELSPEC)
+    if old is not None and [c.cell_type for c in old.cells] == [c.cell_type for c in cells]:
+        for new, prev in zip(cells, old.cells, strict=True):
+            new["id"], new["metadata"] = prev["id"], prev["metadata"]
+        nb.metadata = old.metadata
+    return nb
+
+
 # ---------------------------------------------------------------- structure check
 def _cells_equal(a: NotebookNode, b: NotebookNode) -> bool:
     def key(nb: NotebookNode) -> list:
@@ -336,7 +375,22 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("paths", nargs="*", type=Path)
     sub.add_parser("exercises", help="stamp notebooks/ and regenerate exercises/")
     sub.add_parser("check", help="check the structure of every notebook")
+    tp = sub.add_parser("to-py", help="write a notebook as a percent-format script")
+    tp.add_argument("notebook", type=Path)
+    tp.add_argument("script", type=Path)
+    fp = sub.add_parser("from-py", help="build a notebook from a percent-format script")
+    fp.add_argument("script", type=Path)
+    fp.add_argument("notebook", type=Path)
     args = parser.parse_args(argv)
+    if args.cmd == "to-py":
+        args.script.write_text(to_percent(read(args.notebook)), encoding="utf-8")
+        print(f"wrote {args.script}")
+        return 0
+    if args.cmd == "from-py":
+        old = read(args.notebook) if args.notebook.exists() else None
+        write(from_percent(args.script.read_text(encoding="utf-8"), old), args.notebook)
+        print(f"wrote {args.notebook} (run `make exercises` to stamp it and refresh exercises/)")
+        return 0
     if args.cmd == "strip":
         paths = args.paths or instructor_paths() + sorted(
             (config.REPO_ROOT / EXERCISES).glob("day*/*.ipynb")
