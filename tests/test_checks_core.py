@@ -143,7 +143,7 @@ def test_verify_accepts_solved_instructor_and_stub_student(tmp_path) -> None:
     root = _course(tmp_path)
     paths = notebooks.instructor_paths(root)
     recs = _records(root, "notebooks", GOOD) + _records(root, "exercises", STUB)
-    ok, problems = verify_cli.verify(recs, paths, root)
+    ok, problems = verify_cli.verify(recs, paths)
     assert problems == [] and ok == 4
 
 
@@ -151,7 +151,7 @@ def test_verify_fails_when_an_instructor_solution_became_a_stub(tmp_path) -> Non
     root = _course(tmp_path)
     bad = dict(GOOD, **{"0_1/one_hot": "not_implemented"})
     recs = _records(root, "notebooks", bad) + _records(root, "exercises", STUB)
-    _, problems = verify_cli.verify(recs, notebooks.instructor_paths(root), root)
+    _, problems = verify_cli.verify(recs, notebooks.instructor_paths(root))
     assert len(problems) == 1
     assert "notebooks/day0/0_1_getting_started.ipynb" in problems[0]
     assert "0_1/one_hot is not_implemented, expected pass" in problems[0]
@@ -161,7 +161,7 @@ def test_verify_fails_when_a_student_copy_holds_a_solution(tmp_path) -> None:
     root = _course(tmp_path)
     bad = dict(STUB, **{"0_1/normalize_images": "pass"})
     recs = _records(root, "notebooks", GOOD) + _records(root, "exercises", bad)
-    _, problems = verify_cli.verify(recs, notebooks.instructor_paths(root), root)
+    _, problems = verify_cli.verify(recs, notebooks.instructor_paths(root))
     assert len(problems) == 1 and "exercises/day0" in problems[0]
     assert "0_1/normalize_images is pass, expected not_implemented" in problems[0]
 
@@ -169,7 +169,7 @@ def test_verify_fails_when_a_student_copy_holds_a_solution(tmp_path) -> None:
 def test_verify_fails_on_missing_and_duplicate_records(tmp_path) -> None:
     root = _course(tmp_path)
     recs = _records(root, "notebooks", GOOD) * 2  # student copy never ran, instructor twice
-    _, problems = verify_cli.verify(recs, notebooks.instructor_paths(root), root)
+    _, problems = verify_cli.verify(recs, notebooks.instructor_paths(root))
     assert sum("has 2 records" in p for p in problems) == 2
     assert sum("has 0 records" in p for p in problems) == 2
 

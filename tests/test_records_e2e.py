@@ -27,7 +27,7 @@ def _nbval_then_verify(root: Path, records: Path) -> subprocess.CompletedProcess
     return subprocess.run(
         [sys.executable, "-c", "import sys, utils.checks.__main__ as m; from pathlib import Path;"
          "from utils import notebooks as n; root = Path(sys.argv[1]);"
-         "ok, p = m.verify(m.load_records(Path(sys.argv[2])), n.instructor_paths(root), root);"
+         "ok, p = m.verify(m.load_records(Path(sys.argv[2])), n.instructor_paths(root));"
          "[print('FAILED', x) for x in p]; print(f'{ok} passed, {len(p)} failed');"
          "sys.exit(1 if p else 0)", str(root), str(records)],
         capture_output=True, text=True, timeout=60,

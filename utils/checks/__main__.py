@@ -14,7 +14,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from utils import config, notebooks
+from utils import notebooks
 from utils.checks.core import NOT_IMPLEMENTED, PASS
 
 WANT = {notebooks.NOTEBOOKS: PASS, notebooks.EXERCISES: NOT_IMPLEMENTED}
@@ -26,12 +26,11 @@ def load_records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def verify(records: list[dict], paths: list[Path], root: Path | None = None) -> tuple[int, list[str]]:
+def verify(records: list[dict], paths: list[Path]) -> tuple[int, list[str]]:
     """Check ``records`` against the instructor notebooks ``paths`` and their student copies.
 
     Returns ``(number of exercise checks that held, problems)``.
     """
-    root = root or config.REPO_ROOT
     by_nb: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for rec in records:
         cwd = Path(rec["cwd"])
