@@ -1,7 +1,7 @@
 """Notebook tooling: strip outputs, generate student copies, check the structure of every lesson.
 
     python -m utils.notebooks strip [PATH ...]    clear outputs and execution counts
-    python -m utils.notebooks exercises           stamp notebooks/ and regenerate exercises/
+    python -m utils.notebooks exercises [NB ...]  stamp notebooks/ and regenerate exercises/
     python -m utils.notebooks check               structure problems of every notebook (exit 1)
     python -m utils.notebooks to-py NB SRC.py     write a notebook as a percent-format script
     python -m utils.notebooks from-py SRC.py NB   rebuild the notebook from it (ids kept)
@@ -218,11 +218,15 @@ def student_path(path: Path, root: Path | None = None) -> Path:
     return root / EXERCISES / path.parent.name / path.name
 
 
-def generate(root: Path | None = None) -> list[Path]:
-    """Stamp + strip every instructor notebook and (re)write its student copy; drop orphans."""
+def generate(root: Path | None = None, only: list[Path] | None = None) -> list[Path]:
+    """Stamp + strip every instructor notebook (or those in ``only``) and (re)write its student
+    copy; drop orphans when all notebooks were regenerated."""
     root = root or config.REPO_ROOT
     written = []
+    selected = [p.resolve() for p in only] if only else None
     for path in instructor_paths(root):
+        if selected is not None and path.resolve() not in selected:
+            continue
         rel = relpath(path, root)
         nb = strip(stamp(read(path), rel))
         write(nb, path)
@@ -230,7 +234,7 @@ def generate(root: Path | None = None) -> list[Path]:
         write(student_copy(nb, rel), dest)
         written.append(dest)
     for orphan in sorted((root / EXERCISES).glob("day*/*.ipynb")):
-        if orphan not in written:
+        if selected is None and orphan not in written:
             orphan.unlink()
     return written
 
@@ -373,7 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("strip", help="clear outputs and execution counts")
     s.add_argument("paths", nargs="*", type=Path)
-    sub.add_parser("exercises", help="stamp notebooks/ and regenerate exercises/")
+    ex = sub.add_parser("exercises", help="stamp notebooks/ and regenerate exercises/")
+    ex.add_argument("paths", nargs="*", type=Path, help="instructor notebooks (default: all)")
     sub.add_parser("check", help="check the structure of every notebook")
     tp = sub.add_parser("to-py", help="write a notebook as a percent-format script")
     tp.add_argument("notebook", type=Path)
@@ -399,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             write(strip(read(p)), p)
         print(f"stripped {len(paths)} notebooks")
     elif args.cmd == "exercises":
-        written = generate()
+        written = generate(only=args.paths or None)
         print(f"wrote {len(written)} student copies to {EXERCISES}/")
     else:
         problems = check()

@@ -36,7 +36,7 @@ from utils.nn.functions import (
     step,
     tanh,
 )
-from utils.nn.gradcheck import gradient_check, rel_error, tf_gradients
+from utils.nn.gradcheck import GRADCHECK_TOL, gradient_check, rel_error, tf_gradients
 from utils.nn.layers import (
     Affine,
     Layer,
@@ -52,6 +52,7 @@ from utils.nn.optimizers import SGD, Optimizer
 __all__ = [
     "ACTIVATIONS",
     "EPS",
+    "GRADCHECK_TOL",
     "SGD",
     "Affine",
     "Layer",

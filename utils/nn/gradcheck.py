@@ -3,7 +3,8 @@
 "Check the gradient before training": ``gradient_check`` compares an analytic gradient with
 :func:`~utils.nn.functions.numerical_gradient`; ``tf_gradients`` recomputes a
 :class:`~utils.nn.layers.Sequential` model's gradients with ``tf.GradientTape``.
-Use float64 everywhere: a correct gradient then gives relative errors below ~1e-7.
+Use float64 everywhere: a correct gradient then gives relative errors below
+:data:`GRADCHECK_TOL` (1e-6), the one threshold the whole course uses.
 Taught in 1_4 (numerical gradient) and 1_5 (gradient check of backprop).
 """
 
@@ -18,13 +19,17 @@ from numpy.typing import ArrayLike
 from utils.nn.functions import numerical_gradient
 from utils.nn.layers import Affine, Layer, ReLU, Sequential, Sigmoid, SoftmaxWithLoss, Tanh
 
-__all__ = ["gradient_check", "rel_error", "tf_gradients"]
+__all__ = ["GRADCHECK_TOL", "gradient_check", "rel_error", "tf_gradients"]
+
+# The course's one gradient-check threshold: a correct float64 backprop against central
+# differences (h = 1e-5) stays below it; a wrong one is far above (usually > 1e-2).
+GRADCHECK_TOL = 1e-6
 
 
 def rel_error(a: ArrayLike, b: ArrayLike) -> float:
     """Largest element-wise relative error max |a - b| / max(1e-8, |a| + |b|). Taught in 1_4.
 
-    a, b: arrays of the same shape. 0 for identical arrays; about 1e-7 or less for a correct
+    a, b: arrays of the same shape. 0 for identical arrays; below :data:`GRADCHECK_TOL` for a correct
     float64 gradient against a central-difference one; near 1 for unrelated arrays.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
