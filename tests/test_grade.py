@@ -32,6 +32,10 @@ def _cell(nb, ex: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if c.metadata.get("course", {}).get("exercise") == ex)
 
 
+def _question(nb) -> int:
+    return next(i for i, c in enumerate(nb.cells) if "utils.checks.answer(" in c.source)
+
+
 def _checker_at(nb, ex: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if c.metadata.get("course", {}).get("checker") == ex)
 
@@ -43,6 +47,7 @@ def _submissions(course: Path, out: Path) -> dict[str, Path]:
     def solved(nb):
         nb.cells[_cell(nb, N)].source = NORMALIZE_OK
         nb.cells[_cell(nb, H)].source = ONE_HOT_OK
+        nb.cells[_question(nb)].source = 'utils.checks.answer("0_1/q_scale", "b")'
         return nb
 
     def variant(fn):
@@ -50,6 +55,7 @@ def _submissions(course: Path, out: Path) -> dict[str, Path]:
 
     def wrong(nb):
         solved(nb).cells[_cell(nb, N)].source = NORMALIZE_F64
+        nb.cells[_question(nb)].source = 'utils.checks.answer("0_1/q_scale", "c")'
         return nb
 
     def exception(nb):
@@ -108,20 +114,20 @@ def _submissions(course: Path, out: Path) -> dict[str, Path]:
     return paths
 
 
-# submission: (status, normalize status, one_hot status, total); 3 + 3 points of visible
-# cases, + 1 for the lecturer's grading-only case of one_hot
+# submission: (status, normalize status, one_hot status, question status, total); 3 + 3 points
+# of visible cases, + 1 for the lecturer's grading-only case of one_hot, + 1 for the question
 EXPECTED = {
-    "solved": ("ok", "pass", "pass", 7),
-    "stub": ("ok", "not_implemented", "not_implemented", 0),
-    "wrong": ("ok", "fail", "pass", 6),
-    "exception": ("error", "pass", "pass", 7),
-    "endless": ("timeout", "not_run", "not_run", 0),
-    "deleted_checkers": ("ok", "pass", "pass", 7),
-    "edited_checker": ("ok", "pass", "fail", 5),
-    "duplicated": ("ok", "pass", "pass", 7),
-    "other_lesson": ("wrong_notebook", "", "", 0),
-    "stripped_metadata": ("ok", "pass", "pass", 7),
-    "garbage": ("unreadable", "", "", 0),
+    "solved": ("ok", "pass", "pass", "pass", 8),
+    "stub": ("ok", "not_implemented", "not_implemented", "not_implemented", 0),
+    "wrong": ("ok", "fail", "pass", "fail", 6),
+    "exception": ("error", "pass", "pass", "pass", 8),
+    "endless": ("timeout", "not_run", "not_run", "not_run", 0),
+    "deleted_checkers": ("ok", "pass", "pass", "pass", 8),
+    "edited_checker": ("ok", "pass", "fail", "pass", 6),
+    "duplicated": ("ok", "pass", "pass", "pass", 8),
+    "other_lesson": ("wrong_notebook", "", "", "", 0),
+    "stripped_metadata": ("ok", "pass", "pass", "pass", 8),
+    "garbage": ("unreadable", "", "", "", 0),
 }
 
 
@@ -145,15 +151,17 @@ def test_grader_gives_each_submission_its_status_and_points(course, tmp_path) ->
     assert elapsed < TIMEOUT + 120, f"grading took {elapsed:.0f} s"
     rows = {Path(r["submission"]).stem: r for r in csv.DictReader(open(csv_path, encoding="utf-8"))}
     assert set(rows) == set(EXPECTED)
-    for name, (status, norm, hot, total) in EXPECTED.items():
+    for name, (status, norm, hot, question, total) in EXPECTED.items():
         row = rows[name]
         got = (row["status"], row.get("0_1/normalize_images status", ""),
-               row.get("0_1/one_hot status", ""), float(row["total"] or 0))
-        assert got == (status, norm, hot, total), f"{name}: {got} ({row['detail']})"
-    assert rows["solved"]["max_total"] == "7"
+               row.get("0_1/one_hot status", ""), row.get("0_1/q_scale status", ""),
+               float(row["total"] or 0))
+        assert got == (status, norm, hot, question, total), f"{name}: {got} ({row['detail']})"
+    assert rows["solved"]["max_total"] == "8"
     assert "ZeroDivisionError" in rows["exception"]["detail"]
     text = (fb / "wrong.md").read_text()
-    assert "float32" in text and "6 / 7" in text and "BEGIN SOLUTION" not in text
+    assert "float32" in text and "6 / 8" in text and "BEGIN SOLUTION" not in text
+    assert "(c) is not right" in text and "(b) is right" not in text  # the key stays hidden
     assert "assert_close" not in text and "def " not in text  # messages only, never test code
     assert "similar pairs" in proc.stdout
 

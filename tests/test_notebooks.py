@@ -9,6 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from tests.coursekit import question_cells
 from utils import config, notebooks
 
 REPO = config.REPO_ROOT
@@ -72,6 +73,7 @@ def _fixture_course(tmp_path: Path) -> Path:
             new_code_cell("utils.checks.normalize_images(normalize_images)"),
             new_code_cell("def one_hot(l, n):\n    ### BEGIN SOLUTION\n    pass\n    ### END SOLUTION"),
             new_code_cell("utils.checks.one_hot(one_hot)"),
+            *question_cells(3),
             new_markdown_cell("Q1\n<details><summary>Answer</summary>a</details>\n"
                               "Q2\n<details><summary>Answer</summary>b</details>"),
             new_markdown_cell("## Summary / まとめ\n- done"),

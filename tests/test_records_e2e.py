@@ -17,7 +17,8 @@ from utils import notebooks
 
 def _nbval_then_verify(root: Path, records: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, COURSE_MODE="quick", COURSE_RESULTS=str(records),
-               COURSE_RESULTS_DIR=str(root / "results"))
+               COURSE_RESULTS_DIR=str(root / "results"),
+               COURSE_KEYS_DIR=str(root / "utils" / "checks" / "keys"))
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
          "--nbval-cell-timeout=120", "notebooks", "exercises"],
@@ -41,7 +42,7 @@ def test_verify_after_nbval_catches_a_lost_solution_and_a_leaked_one(tmp_path) -
 
     good = _nbval_then_verify(root, tmp_path / "good.jsonl")
     assert good.returncode == 0, good.stdout
-    assert "4 passed, 0 failed" in good.stdout
+    assert "6 passed, 0 failed" in good.stdout  # 2 exercises + 1 question, 2 copies
 
     nb = notebooks.read(inst)  # instructor solution of one_hot replaced by the stub
     i = next(i for i, c in enumerate(nb.cells) if c.metadata.get("course", {}).get("exercise") == "0_1/one_hot")
@@ -57,4 +58,4 @@ def test_verify_after_nbval_catches_a_lost_solution_and_a_leaked_one(tmp_path) -
     assert bad.returncode == 1
     assert f"notebooks/day0/{STEM}.ipynb: exercise 0_1/one_hot is not_implemented, expected pass" in bad.stdout
     assert f"exercises/day0/{STEM}.ipynb: exercise 0_1/normalize_images is pass, expected not_implemented" in bad.stdout
-    assert "2 passed, 2 failed" in bad.stdout
+    assert "4 passed, 2 failed" in bad.stdout

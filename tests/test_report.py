@@ -38,6 +38,24 @@ def test_table_is_written_between_the_markers(nb, tmp_path, monkeypatch) -> None
     assert "| 9_9_fixture | `acc` | 0.9731 | >= 0.97 |" in text
 
 
+def test_one_lesson_run_updates_its_rows_and_keeps_the_others(nb, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("COURSE_MODE", "full")
+    report.expect("acc", 0.95, quick=0.8, full=0.9)
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# Course\n{report.START}\n" + "\n".join(report.HEADER) + "\n"
+        "| 1_1_other | `xor` | 1 | >= 1 | 2 s | 2026-11-25 | Linux x86_64, 2 cores |\n"
+        "| 9_9_fixture | `old_metric` | 0.5 | >= 0.4 | 2 s | 2026-11-25 | Linux x86_64, 2 cores |\n"
+        f"{report.END}\n"
+    )
+    report.write_table(readme)
+    text = readme.read_text()
+    assert "| 1_1_other | `xor` | 1 |" in text  # a lesson not run now keeps its row
+    assert "old_metric" not in text  # the lesson that ran replaces all of its rows
+    assert "| 9_9_fixture | `acc` | 0.95 | >= 0.9 |" in text
+    assert text.index("1_1_other") < text.index("9_9_fixture")
+
+
 def test_unknown_mode_is_an_error(monkeypatch) -> None:
     monkeypatch.setenv("COURSE_MODE", "fast")
     with pytest.raises(ValueError, match="not a mode"):

@@ -43,6 +43,7 @@ UNREADABLE, UNKNOWN, WRONG, CRASHED = "unreadable", "unknown_notebook", "wrong_n
 MISSING, NOT_RUN = "missing", "not_run"  # exercise statuses besides pass/fail/not_implemented
 SETUP_RE = re.compile(r"""utils\.setup\(\s*["']([\w]+)["']""")
 _BUILTINS = set(dir(builtins))
+ANSWER_ID_RE = re.compile(r"""utils\.checks\.answer\(\s*["']([\w/]+)["']""")
 DEF_RE = re.compile(r"^\s*(?:def|class)\s+([A-Za-z_]\w*)", re.M)
 
 
@@ -204,13 +205,15 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
     res.notebook = stem
     course = nbformat.read(known[stem], as_version=4)
     nb, res.code = rebuild(student, course)
-    expected = [c.metadata["course"]["exercise"] for c in course.cells
-                if "exercise" in c.metadata.get("course", {})]
+    expected = [c.metadata["course"].get("exercise") or c.metadata["course"]["question"]
+                for c in course.cells
+                if {"exercise", "question"} & set(c.metadata.get("course", {}))]
 
     work = Path(tempfile.mkdtemp(prefix="grade-"))
     records_path = work / "records.jsonl"
     os.environ.update(COURSE_MODE=mode, COURSE_RESULTS=str(records_path), COURSE_NOTEBOOK=stem,
-                      COURSE_RESULTS_DIR=str(work / "results"))  # keep the course's results/ clean
+                      COURSE_RESULTS_DIR=str(work / "results"),  # keep the course's results/ clean
+                      COURSE_KEYS_DIR=str(notebooks.keys_path("x", Path(root)).parent))
     if extra_cases:
         os.environ["COURSE_EXTRA_CASES"] = str(Path(extra_cases).resolve())
     deadline = start + timeout
@@ -250,13 +253,14 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
             records[rec["exercise"]] = rec
     checker_error = {c.metadata["course"]["checker"]: _first_error(c) for c in nb.cells
                      if "checker" in c.metadata.get("course", {})}
+    answered = {m.group(1) for c in nb.cells for m in ANSWER_ID_RE.finditer(c.source)}
     for ex in expected:
         chk = checks.REGISTRY.get(ex)
-        max_points = chk.max_points if chk else 0.0
+        max_points = chk.max_points if chk else 1.0  # an exam-style question is worth 1 point
         rec = records.get(ex)
         if rec:
             item = Exercise(ex, rec["status"], rec["points"], rec["max_points"], rec["message"])
-        elif ex not in res.code:
+        elif ex not in res.code and ex not in answered:
             item = Exercise(ex, MISSING, 0.0, max_points, "the exercise cell was not found")
         elif checker_error.get(ex):
             item = Exercise(ex, ERROR, 0.0, max_points,

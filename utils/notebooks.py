@@ -6,12 +6,13 @@
     python -m utils.notebooks to-py NB SRC.py     write a notebook as a percent-format script
     python -m utils.notebooks from-py SRC.py NB   rebuild the notebook from it (ids kept)
 
-The percent format (``# %%`` starts a code cell, ``# %% [markdown]`` a markdown cell whose lines
-are commented with ``# ``) makes a lesson easy to write and review as plain text.
+The percent format of jupytext (``# %%`` starts a code cell, ``# %% [markdown]`` a markdown cell
+whose lines are commented with ``# ``) makes a lesson easy to write and review as plain text.
 
 Instructor notebooks live in ``notebooks/dayN/N_M_title.ipynb`` with solutions between
 ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the student copy in ``exercises/`` has each
-block replaced by ``# YOUR CODE HERE`` + ``raise NotImplementedError``. Uses nbformat only.
+block replaced by ``# YOUR CODE HERE`` + ``raise NotImplementedError``, each exam-style question's
+key removed and its answer set to ``None``. Uses nbformat and jupytext.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ CHECKER_RE = re.compile(r"^\s*utils\.checks\.([A-Za-z_]\w*)\(", re.M)
 BADGE_ICON = "https://colab.research.google.com/assets/colab-badge.svg"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 KEEP_CELL_METADATA = ("course", "tags")
+NOT_CHECKERS = ("summary", "summary_rows", "use", "answer")
+LINK_RE = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+MIN_QUESTIONS = 3
 SETUP_TEMPLATE = '''\
 # Setup. On Colab: fetch the course and install `utils` (Colab's TensorFlow/Keras are kept).
 import sys
@@ -158,7 +162,7 @@ def next_code_cell(nb: NotebookNode, index: int) -> int | None:
 
 def checker_name(source: str) -> str | None:
     """The exercise named by a checker cell's ``utils.checks.NAME(...)`` call."""
-    names = [n for n in CHECKER_RE.findall(source) if n not in ("summary", "use")]
+    names = [n for n in CHECKER_RE.findall(source) if n not in NOT_CHECKERS]
     return names[0] if names else None
 
 
@@ -170,6 +174,80 @@ def exercise_pairs(nb: NotebookNode) -> list[tuple[int, int | None, str | None]]
             j = next_code_cell(nb, i)
             pairs.append((i, j, checker_name(nb.cells[j].source) if j is not None else None))
     return pairs
+
+
+# ---------------------------------------------------------------- exam-style questions
+@dataclass
+class AnswerCall:
+    question_id: str
+    value: object
+    span: tuple[int, int]  # character offsets of the answer argument in the cell source
+
+
+def answer_call(source: str) -> AnswerCall | None:
+    """The ``utils.checks.answer("<id>", <literal>)`` call of a code cell, or None.
+
+    ValueError when the call is there but its id or answer is not a literal.
+    """
+    import ast
+
+    if "utils.checks.answer(" not in source:
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as err:
+        raise ValueError(f"the answer cell is not valid Python: {err}") from err
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "answer" and ast.unparse(node.func.value) == "utils.checks"):
+            if len(node.args) != 2 or node.keywords:
+                raise ValueError("call it as utils.checks.answer(\"<lesson>/<name>\", <answer>)")
+            try:
+                qid, value = ast.literal_eval(node.args[0]), ast.literal_eval(node.args[1])
+            except ValueError as err:
+                raise ValueError("the question id and the answer must be literals") from err
+            lines = source.splitlines(keepends=True)
+            offset = [0]
+            for line in lines:
+                offset.append(offset[-1] + len(line))
+            arg = node.args[1]
+            span = (offset[arg.lineno - 1] + arg.col_offset,
+                    offset[arg.end_lineno - 1] + arg.end_col_offset)
+            return AnswerCall(str(qid), value, span)
+    return None
+
+
+def question_cells(nb: NotebookNode) -> list[tuple[int, int | None, str, str]]:
+    """``(markdown cell, answer cell, name, kind)`` for every exam-style question."""
+    from utils.checks import questions
+
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            m = questions.marker(cell.source)
+            if m:
+                found.append((i, next_code_cell(nb, i), m[0], m[1]))
+    return found
+
+
+def lesson_keys(nb: NotebookNode, lesson: str) -> list:
+    """The parsed :class:`~utils.checks.questions.Question` keys of an instructor notebook."""
+    from utils.checks import questions
+
+    return [questions.parse(nb.cells[i].source, lesson) for i, _, _, _ in question_cells(nb)]
+
+
+def student_answer_source(source: str, kind: str) -> str:
+    """The student's answer cell: the instructor's answer replaced by None."""
+    call = answer_call(source)
+    if call is None:
+        return source
+    what = "a number" if kind == "numeric" else '"a", "b", "c" or "d"'
+    a, b = call.span
+    line_end = source.find("\n", b)
+    line_end = len(source) if line_end < 0 else line_end
+    rest = source[b:line_end].split("#")[0].rstrip()
+    return source[:a] + "None" + rest + f"  # your answer: {what}" + source[line_end:]
 
 
 def stamp(nb: NotebookNode, rel: str) -> NotebookNode:
@@ -193,6 +271,9 @@ def stamp(nb: NotebookNode, rel: str) -> NotebookNode:
         ex_id = f"{lesson}/{name}"
         nb.cells[i].metadata["course"] = {"exercise": ex_id}
         nb.cells[j].metadata["course"] = {"checker": ex_id}
+    for _, j, name, _ in question_cells(nb):
+        if j is not None and not has_solution(nb.cells[j]):
+            nb.cells[j].metadata["course"] = {"question": f"{lesson}/{name}"}
     return nb
 
 
@@ -200,9 +281,15 @@ def student_copy(nb: NotebookNode, rel: str) -> NotebookNode:
     """The student copy of the instructor notebook ``nb`` (at repo-relative ``rel``)."""
     out = copy.deepcopy(nb)
     student_rel = EXERCISES + rel[len(NOTEBOOKS) :] if rel.startswith(NOTEBOOKS) else rel
+    from utils.checks import questions
+
     for cell in out.cells:
         if has_solution(cell):
             cell.source = student_source(cell.source)
+    for i, j, _, kind in question_cells(out):
+        out.cells[i].source = questions.strip_key(out.cells[i].source)
+        if j is not None:
+            out.cells[j].source = student_answer_source(out.cells[j].source, kind)
     if out.cells and out.cells[0].cell_type == "markdown":
         out.cells[0].source = out.cells[0].source.replace(badge(rel), badge(student_rel))
     return out
@@ -216,6 +303,25 @@ def instructor_paths(root: Path | None = None) -> list[Path]:
 def student_path(path: Path, root: Path | None = None) -> Path:
     root = root or config.REPO_ROOT
     return root / EXERCISES / path.parent.name / path.name
+
+
+def keys_path(lesson: str, root: Path | None = None) -> Path:
+    return (root or config.REPO_ROOT) / "utils" / "checks" / "keys" / f"{lesson}.json"
+
+
+def write_keys(nb: NotebookNode, lesson: str, root: Path | None = None) -> Path | None:
+    """Write ``utils/checks/keys/<lesson>.json`` from the notebook's questions (or remove it)."""
+    from utils.checks import questions
+
+    path = keys_path(lesson, root)
+    keys = lesson_keys(nb, lesson)
+    if not keys:
+        path.unlink(missing_ok=True)
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(questions.dump_keys(keys), encoding="utf-8")
+    questions._cache.pop(str(path), None)
+    return path
 
 
 def generate(root: Path | None = None, only: list[Path] | None = None) -> list[Path]:
@@ -232,6 +338,7 @@ def generate(root: Path | None = None, only: list[Path] | None = None) -> list[P
         write(nb, path)
         dest = student_path(path, root)
         write(student_copy(nb, rel), dest)
+        write_keys(nb, lesson_of(path), root)
         written.append(dest)
     for orphan in sorted((root / EXERCISES).glob("day*/*.ipynb")):
         if selected is None and orphan not in written:
@@ -239,37 +346,35 @@ def generate(root: Path | None = None, only: list[Path] | None = None) -> list[P
     return written
 
 
-# ---------------------------------------------------------------- percent format
+# ---------------------------------------------------------------- percent format (jupytext)
+PERCENT = "py:percent"
+TEXT_FILTERS = {"notebook_metadata_filter": "-all", "cell_metadata_filter": "-all"}
+
+
 def to_percent(nb: NotebookNode) -> str:
-    """The notebook as a percent-format script."""
-    parts = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            body = "\n".join(f"# {ln}".rstrip() for ln in cell.source.splitlines())
-            parts.append(f"# %% [markdown]\n{body}")
-        elif cell.cell_type == "code":
-            parts.append(f"# %%\n{cell.source}")
-    return "\n\n".join(parts) + "\n"
+    """The notebook as a jupytext percent-format script (no metadata header, no cell metadata)."""
+    import jupytext
+
+    nb = copy.deepcopy(nb)
+    nb.metadata["jupytext"] = dict(TEXT_FILTERS)
+    return jupytext.writes(nb, fmt=PERCENT)
 
 
 def from_percent(text: str, old: NotebookNode | None = None) -> NotebookNode:
-    """A notebook from a percent-format script; cells keep ``old``'s ids and metadata when the
-    cell types line up, so regenerating a lesson does not churn its diff."""
-    chunks = re.split(r"^# %%(.*)$", text, flags=re.M)
-    cells = []
-    for marker, body in zip(chunks[1::2], chunks[2::2], strict=True):
-        body = body.strip("\n")
-        if "[markdown]" in marker:
-            lines = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in body.splitlines()]
-            cells.append(nbformat.v4.new_markdown_cell("\n".join(lines)))
-        else:
-            cells.append(nbformat.v4.new_code_cell(body))
-    nb = nbformat.v4.new_notebook(cells=cells)
+    """A notebook from a percent-format script. With ``old``, jupytext's combine keeps the ids,
+    metadata and outputs of the cells that still match, so regenerating a lesson does not churn
+    its diff."""
+    import jupytext
+    from jupytext.combine import combine_inputs_with_outputs
+
+    nb = jupytext.reads(text, fmt=PERCENT)
+    if old is not None:
+        old = copy.deepcopy(old)
+        old.metadata["jupytext"] = dict(TEXT_FILTERS)  # metadata is not in the text: keep old's
+        nb.metadata["jupytext"] = dict(TEXT_FILTERS)
+        nb = combine_inputs_with_outputs(nb, old, fmt=PERCENT)
+    nb.metadata.pop("jupytext", None)
     nb.metadata["kernelspec"] = NotebookNode(KERNELSPEC)
-    if old is not None and [c.cell_type for c in old.cells] == [c.cell_type for c in cells]:
-        for new, prev in zip(cells, old.cells, strict=True):
-            new["id"], new["metadata"] = prev["id"], prev["metadata"]
-        nb.metadata = old.metadata
     return nb
 
 
@@ -279,6 +384,76 @@ def _cells_equal(a: NotebookNode, b: NotebookNode) -> bool:
         return [(c.cell_type, c.source, dict(c.metadata), c.get("id")) for c in nb.cells]
 
     return key(a) == key(b)
+
+
+def check_questions(nb: NotebookNode, lesson: str, root: Path | None = None) -> list[str]:
+    """Problems of the exam-style questions of one instructor notebook (docs/authoring.md §3)."""
+    from utils.checks import questions
+
+    problems: list[str] = []
+    cells = question_cells(nb)
+    keys = []
+    answered = set()
+    for i, j, _name, _kind in cells:
+        try:
+            q = questions.parse(nb.cells[i].source, lesson)
+        except questions.QuestionFormatError as err:
+            problems.append(f"cell {i}: {err}")
+            continue
+        keys.append(q)
+        try:
+            call = answer_call(nb.cells[j].source) if j is not None else None
+        except ValueError as err:
+            problems.append(f"cell {j}: {err}")
+            continue
+        if call is None or call.question_id != q.id:
+            problems.append(f'cell {i}: question {q.id} must be followed by a code cell '
+                            f'utils.checks.answer("{q.id}", <answer>)')
+            continue
+        answered.add(j)
+        status, message = questions.judge(q, call.value)
+        if status != "pass":
+            problems.append(f"cell {j}: the instructor's answer to {q.id} disagrees with the key "
+                            f"({message})")
+        if nb.cells[j].metadata.get("course", {}).get("question") != q.id:
+            problems.append(f"cell {j}: question id not stamped (run `make exercises`)")
+    for j, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and j not in answered:
+            try:
+                call = answer_call(cell.source)
+            except ValueError:
+                call = None
+            if call is not None:
+                problems.append(f"cell {j}: answer cell without a question markdown cell above it")
+    names = [q.name for q in keys]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"question {lesson}/{name} is defined twice")
+    if len(cells) < MIN_QUESTIONS:
+        problems.append(f"needs at least {MIN_QUESTIONS} exam-style questions, has {len(cells)}")
+    if cells and not any(kind == "fill-in" for _, _, _, kind in cells):
+        problems.append("needs at least one code fill-in exam-style question (kind fill-in)")
+    if len(keys) == len(cells):
+        path = keys_path(lesson, root)
+        want = questions.dump_keys(keys) if keys else None
+        have = path.read_text(encoding="utf-8") if path.exists() else None
+        if want != have:
+            problems.append(f"{relpath(path, root)} out of date (run `make exercises`)")
+    return problems
+
+
+def dead_links(nb: NotebookNode, path: Path, root: Path | None = None) -> list[tuple[int, str]]:
+    """``(cell, message)`` for every relative markdown link that names no existing file."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for target in LINK_RE.findall(cell.source):
+            if re.match(r"^(?:[a-z]+:|#)", target):
+                continue  # a web address, or an anchor in the same notebook
+            file = target.split("#")[0]
+            if file and not (path.parent / file).exists():
+                out.append((i, f"link to {target} names no file (relative to {relpath(path.parent, root)}/)"))
+    return out
 
 
 def check_notebook(path: Path, root: Path | None = None) -> list[str]:
@@ -343,6 +518,8 @@ def check_notebook(path: Path, root: Path | None = None) -> list[str]:
             problems.append(f"cell {i}: exercise id not stamped (run `make exercises`)")
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"exercise {name} is checked twice")
+    problems += check_questions(nb, lesson, root)
+    problems += [f"cell {i}: {item}" for i, item in dead_links(nb, path, root)]
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     if md.count("<details>") < 2:
         problems.append("needs at least 2 check questions (確認テスト) with <details> answers")
@@ -363,6 +540,10 @@ def check(root: Path | None = None) -> dict[str, list[str]]:
     """Problems of every notebook, keyed by repo-relative path."""
     root = root or config.REPO_ROOT
     report = {relpath(p, root): check_notebook(p, root) for p in instructor_paths(root)}
+    readme = root / "README.md"
+    if readme.exists():
+        page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(readme.read_text("utf-8"))])
+        report["README.md"] = [msg for _, msg in dead_links(page, readme, root)]
     expected = {student_path(p, root) for p in instructor_paths(root)}
     for extra in sorted((root / EXERCISES).glob("**/*.ipynb")):
         if extra not in expected:

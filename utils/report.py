@@ -93,25 +93,51 @@ def _fmt(v: float | None) -> str:
     return f"{v:.4f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:.0f}"
 
 
-def table(mode: str = "full") -> str:
-    """The Markdown results table built from ``results/<mode>/*.json``."""
-    rows = [
-        "| notebook | metric | value | target | time to metric | date | machine |",
-        "|---|---|---|---|---|---|---|",
-    ]
+HEADER = [
+    "| notebook | metric | value | target | time to metric | date | machine |",
+    "|---|---|---|---|---|---|---|",
+]
+
+
+def rows(mode: str = "full") -> dict[str, list[str]]:
+    """The table rows recorded in ``results/<mode>/*.json``, keyed by notebook."""
+    out: dict[str, list[str]] = {}
     for path in sorted((results_dir() / mode).glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         for name, e in sorted(data.items()):
             target = f"{e['op']} {_fmt(e['threshold'])}" if e.get("threshold") is not None else "–"
             secs = e.get("seconds_since_setup")
             run = "–" if secs is None else f"{secs:.0f} s" if secs < 60 else f"{secs / 60:.1f} min"
-            rows.append(
+            out.setdefault(path.stem, []).append(
                 f"| {path.stem} | `{name}` | {_fmt(e['value'])} | {target} | {run} "
                 f"| {e['date']} | {e['machine']} |"
             )
-    if len(rows) == 2:
-        rows.append(f"| – | no {mode}-mode results recorded yet | | | | | |")
-    return "\n".join(rows)
+    return out
+
+
+def parse_rows(text: str) -> dict[str, list[str]]:
+    """The data rows of an existing results table, keyed by notebook."""
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 7 and cells[0] not in ("notebook", "–") \
+                and not cells[0].startswith("---"):
+            out.setdefault(cells[0], []).append(line.strip())
+    return out
+
+
+def table(mode: str = "full", previous: str = "") -> str:
+    """The Markdown results table: the recorded runs, and the rows of ``previous`` (an existing
+    table) for every notebook that has no record here, so ``make full NB=<one lesson>`` updates
+    that lesson's rows and keeps the others."""
+    merged = parse_rows(previous)
+    merged.update(rows(mode))
+    lines = list(HEADER)
+    for nb in sorted(merged):
+        lines += merged[nb]
+    if len(lines) == 2:
+        lines.append(f"| – | no {mode}-mode results recorded yet | | | | | |")
+    return "\n".join(lines)
 
 
 def write_table(readme: Path | None = None, mode: str = "full") -> Path:
@@ -121,8 +147,8 @@ def write_table(readme: Path | None = None, mode: str = "full") -> Path:
     if START not in text or END not in text:
         raise ValueError(f"{readme} lacks the markers {START} … {END}")
     head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{table(mode)}\n{END}{tail}", encoding="utf-8")
+    previous, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{table(mode, previous)}\n{END}{tail}", encoding="utf-8")
     return readme
 
 

@@ -1,7 +1,8 @@
 """Exercise checkers: ``utils.checks.<exercise>(student_fn)`` after every exercise cell.
 
-The framework lives in :mod:`utils.checks.core`; the checkers of each day in
-``utils/checks/dayN.py``. Every checker is reachable here by its exercise name.
+The framework lives in :mod:`utils.checks.core`; the checkers of each lesson in
+``utils/checks/dayN_M.py``; exam-style questions (``utils.checks.answer``) in
+:mod:`utils.checks.questions`, their keys in ``utils/checks/keys/<lesson>.json``. Every checker is reachable here by its exercise name.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from utils.checks.core import (
     assert_close,
     expect_shape,
     latest,
+    record,
     summary,
+    summary_rows,
     use,
 )
+from utils.checks.questions import answer
 
 __all__ = [
     "FAIL", "NOT_IMPLEMENTED", "PASS", "RECORDS", "REGISTRY", "Case", "Checker", "Record",
-    "assert_close", "by_name", "expect_shape", "latest", "summary", "use",
+    "answer", "assert_close", "by_name", "expect_shape", "latest", "record", "summary",
+    "summary_rows", "use",
 ]  # fmt: skip
 
 for _mod in pkgutil.iter_modules(__path__):

@@ -2,8 +2,8 @@
 
 nbval executes ``notebooks/`` and ``exercises/`` in quick mode with ``COURSE_RESULTS=RECORDS``;
 each checker call appends a record there. This command then asserts, per notebook, that every
-exercise (a ``### BEGIN SOLUTION`` block or a cell stamped as one) produced exactly one record, ``pass`` in ``notebooks/`` and
-``not_implemented`` in ``exercises/``, and names each notebook and exercise that did not.
+exercise (a ``### BEGIN SOLUTION`` block or a cell stamped as one) and every exam-style question
+produced exactly one record, ``pass`` in ``notebooks/`` and ``not_implemented`` in ``exercises/``, and names each notebook and exercise that did not.
 """
 
 from __future__ import annotations
@@ -37,10 +37,13 @@ def verify(records: list[dict], paths: list[Path]) -> tuple[int, list[str]]:
         by_nb[(cwd.parent.name, cwd.name, rec.get("notebook") or "?")].append(rec)
     ok, problems = 0, []
     for path in paths:
+        cells = notebooks.read(path).cells
         expected = [  # stamped exercise cells, and solution blocks (stamped or not)
             c.metadata.get("course", {}).get("exercise")
-            for c in notebooks.read(path).cells
+            for c in cells
             if notebooks.has_solution(c) or "exercise" in c.metadata.get("course", {})
+        ] + [  # exam-style questions: the instructor answers right, the student copy not at all
+            c.metadata["course"]["question"] for c in cells if "question" in c.metadata.get("course", {})
         ]
         for kind in (notebooks.NOTEBOOKS, notebooks.EXERCISES):
             got = by_nb.get((kind, path.parent.name, path.stem), [])
@@ -62,7 +65,7 @@ def verify(records: list[dict], paths: list[Path]) -> tuple[int, list[str]]:
                     ok += 1
             for r in got:
                 if r["exercise"] not in expected:
-                    problems.append(f"{where}: checker {r['exercise']} ran without a solution block")
+                    problems.append(f"{where}: {r['exercise']} ran without a solution block or question")
     return ok, problems
 
 

@@ -144,17 +144,22 @@ class Checker:
         return self._record(PASS, msg, earned, total)
 
     def _record(self, status: str, message: str, points: float, max_points: float) -> Record:
-        rec = Record(config.notebook(), self.id, status, message, points, max_points)
-        RECORDS.append(rec)
-        path = os.environ.get("COURSE_RESULTS")
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as fh:  # one short line: an atomic append
-                fh.write(json.dumps(asdict(rec), ensure_ascii=False) + "\n")
-        return rec
+        return record(self.id, status, message, points, max_points)
 
     def __repr__(self) -> str:
         return f"<Checker {self.id} ({len(self.cases)} cases, {self.max_points:g} points)>"
+
+
+def record(exercise: str, status: str, message: str, points: float, max_points: float) -> Record:
+    """Keep one result in :data:`RECORDS` and append it to ``$COURSE_RESULTS`` when set."""
+    rec = Record(config.notebook(), exercise, status, message, points, max_points)
+    RECORDS.append(rec)
+    path = os.environ.get("COURSE_RESULTS")
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:  # one short line: an atomic append
+            fh.write(json.dumps(asdict(rec), ensure_ascii=False) + "\n")
+    return rec
 
 
 def extra_cases(chk: Checker) -> list[Case]:
@@ -254,36 +259,90 @@ def lesson_of(notebook: str) -> str:
 _SYMBOL = {PASS: "✓ passed", FAIL: "✗ failed", NOT_IMPLEMENTED: "… not yet"}
 
 
-def summary(notebook: str | None = None) -> list[dict[str, Any]]:
-    """Print this notebook's exercises with status and points; return the rows.
+def summary_rows(notebook: str | None = None) -> list[dict[str, Any]]:
+    """One row per exercise and exam-style question of the notebook: kind, name, status, points."""
+    from utils.checks import questions  # the keys live beside the checkers
 
-    The last code cell of every notebook calls it, so a student sees their progress.
-    """
     notebook = notebook or config.notebook()
     if notebook is None:
         raise ValueError("summary() needs the notebook name: call utils.setup('<notebook>') first")
     lesson = lesson_of(notebook)
     recs = latest(notebook)
+    items = [("exercise", ex_id, chk.name, chk.max_points)
+             for ex_id, chk in REGISTRY.items() if chk.lesson == lesson]
+    items += [("question", q.id, q.name, 1.0) for q in questions.lesson_questions(lesson)]
     rows = []
-    for ex_id, chk in REGISTRY.items():
-        if chk.lesson != lesson:
-            continue
+    for kind, ex_id, name, max_points in items:
         rec = recs.get(ex_id)
-        rows.append(
-            {
-                "exercise": chk.name,
-                "status": rec.status if rec else "not_run",
-                "points": rec.points if rec else 0.0,
-                "max_points": rec.max_points if rec else chk.max_points,
-            }
-        )
-    width = max([len(r["exercise"]) for r in rows] + [8])
-    print(f"Exercises of {notebook}")
-    for r in rows:
-        label = _SYMBOL.get(r["status"], "– not run")
-        print(f"  {r['exercise']:<{width}}  {label:<10}  {r['points']:g}/{r['max_points']:g}")
-    got = sum(r["points"] for r in rows)
-    total = sum(r["max_points"] for r in rows)
-    done = sum(r["status"] == PASS for r in rows)
-    print(f"  {'total':<{width}}  {done}/{len(rows)} done  {got:g}/{total:g} points")
+        rows.append({
+            "kind": kind,
+            "exercise": name,
+            "status": rec.status if rec else "not_run",
+            "points": rec.points if rec else 0.0,
+            "max_points": rec.max_points if rec else max_points,
+        })
     return rows
+
+
+class Summary:
+    """The progress table of a notebook: plain text, and an HTML table in JupyterLab/Colab."""
+
+    def __init__(self, notebook: str, rows: list[dict[str, Any]]) -> None:
+        self.notebook, self.rows = notebook, rows
+
+    def _totals(self) -> tuple[int, float, float]:
+        done = sum(r["status"] == PASS for r in self.rows)
+        return done, sum(r["points"] for r in self.rows), sum(r["max_points"] for r in self.rows)
+
+    def __repr__(self) -> str:
+        width = max([len(r["exercise"]) for r in self.rows] + [8])
+        lines = [f"Progress in {self.notebook}"]
+        for kind, title in (("exercise", "exercises"), ("question", "exam-style questions")):
+            part = [r for r in self.rows if r["kind"] == kind]
+            if part:
+                lines.append(f"  {title}:")
+            for r in part:
+                label = _SYMBOL.get(r["status"], "– not run")
+                lines.append(f"    {r['exercise']:<{width}}  {label:<10}  "
+                             f"{r['points']:g}/{r['max_points']:g}")
+        done, got, total = self._totals()
+        lines.append(f"  total: {done}/{len(self.rows)} done, {got:g}/{total:g} points")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        body = "".join(
+            f"<tr><td>{'exercise' if r['kind'] == 'exercise' else 'question'}</td>"
+            f"<td><code>{escape(r['exercise'])}</code></td>"
+            f"<td>{escape(_SYMBOL.get(r['status'], '– not run'))}</td>"
+            f"<td>{r['points']:g}/{r['max_points']:g}</td></tr>"
+            for r in self.rows
+        )
+        done, got, total = self._totals()
+        return (
+            f"<b>Progress in {escape(self.notebook)}</b>"
+            "<table><thead><tr><th>kind</th><th>name</th><th>status</th><th>points</th></tr>"
+            f"</thead><tbody>{body}</tbody><tfoot><tr><td colspan='2'><b>total</b></td>"
+            f"<td>{done}/{len(self.rows)} done</td><td>{got:g}/{total:g}</td></tr></tfoot></table>"
+        )
+
+
+def summary(notebook: str | None = None) -> None:
+    """Show this notebook's exercises and exam-style questions with status and points.
+
+    The last code cell of every notebook calls it, so a student sees their progress: an HTML
+    table in JupyterLab and Colab, plain text elsewhere. Returns nothing (no ``Out[…]``);
+    :func:`summary_rows` gives the rows.
+    """
+    notebook = notebook or config.notebook()
+    table = Summary(notebook or "", summary_rows(notebook))
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None  # noqa: N806
+    if get_ipython is not None and get_ipython() is not None:
+        display(table)
+    else:
+        print(repr(table))
