@@ -4,7 +4,15 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+# requirements.txt: the direct pins; requirements.lock (`make lock`): the whole environment
+# (every transitive dependency, pinned, with hashes), which is what gets installed.
+LOCK := requirements.lock
+UV ?= uv==0.13.9
+LOCK_FLAGS ?=
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml | cksum | cut -d' ' -f1)
+# JupyterLab's app-level settings overrides (no news prompt), from jupyter/overrides.json
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+DEFAULT_URL ?= /lab/tree/exercises/day0/0_1_getting_started.ipynb
 PORT ?= 8888
 LAB_FLAGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -13,7 +21,8 @@ CELL_TIMEOUT ?= 300
 NB ?= notebooks exercises
 RECORDS := results/quick/exercise_records.jsonl
 
-.PHONY: help install lab test lint unit notebooks-quick quick full exercises strip check clean
+.PHONY: help install lab test lint unit ui-deps notebooks-quick quick full exercises strip check \
+  lock check-lock clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (installs on first use)"
@@ -21,26 +30,51 @@ help:
 	@echo "make quick NB=… run notebooks in quick mode (default: all)"
 	@echo "make full NB=…  run notebooks in full mode and refresh the README results table"
 	@echo "make exercises  regenerate exercises/ from notebooks/ (and strip outputs)"
+	@echo "make lock       re-resolve requirements.txt into requirements.lock (LOCK_FLAGS=--upgrade)"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): $(LOCK) pyproject.toml requirements.txt
+	@$(MAKE) -s check-lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.txt
-	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*; touch $@
 
-install: $(STAMP)
+$(LAB_OVERRIDES): jupyter/overrides.json | $(STAMP)
+	@mkdir -p $(@D) && cp $< $@
+
+install: $(STAMP) $(LAB_OVERRIDES)
+
+# Every pin of requirements.txt must be in the lock: after editing requirements.txt, `make lock`.
+check-lock:
+	@grep -vE '^\s*(#|$$)' requirements.txt | sed 's/[[:space:]]*#.*//' | while read -r pin; do \
+	  name=$$(echo "$${pin%%==*}" | tr 'A-Z_' 'a-z-'); \
+	  grep -qiE "^$${name}==$${pin##*==}( |$$)" $(LOCK) || { \
+	    echo "$(LOCK) lacks $$pin of requirements.txt: run \`make lock\`" >&2; exit 1; }; \
+	done
+
+# Resolve requirements.txt into the lock: all platforms (--universal), Python 3.11, hashes from
+# PyPI. Pins already in the lock are kept unless needed otherwise; LOCK_FLAGS=--upgrade refreshes.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q $(UV)
+	$(BIN)/uv pip compile requirements.txt --generate-hashes --universal --python-version 3.11 \
+	  --custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(LOCK)
 
 lab: install
 	$(BIN)/python -m jupyterlab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
-	  --LabApp.default_url=/lab/tree/notebooks/day0/0_1_getting_started.ipynb $(ROOT_FLAG) $(LAB_FLAGS)
+	  --LabApp.default_url=$(DEFAULT_URL) $(ROOT_FLAG) $(LAB_FLAGS)
 
-lint: install
+lint: install check-lock
 	$(BIN)/ruff check .
 	$(BIN)/python -m utils.notebooks check
 
-unit: install
-	COURSE_MODE=quick $(BIN)/python -m pytest tests -n $(JOBS) --durations=10 -q
+# Debian's Chromium for tests/test_ui.py (installed when missing, as root with apt-get; without
+# it the UI test is skipped, except with CI=true, where this fails).
+ui-deps: install
+	@$(BIN)/python -m tests.uikit install-chromium
+
+unit: install ui-deps
+	COURSE_MODE=quick $(BIN)/python -m pytest tests -n $(JOBS) --durations=10 -q -rs
 
 # nbval executes every cell; checkers append their records to $(RECORDS), then `verify`
 # asserts: every instructor exercise passes, every student copy is still a stub.

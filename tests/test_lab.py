@@ -1,4 +1,5 @@
-"""`make lab` really serves the course: JupyterLab starts, answers its API and lists the lessons."""
+"""`make lab` really serves the course: JupyterLab starts, answers its API, lists the lessons,
+opens the student copy of 0_1 and does not ask about Jupyter news (jupyter/overrides.json)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,16 @@ def test_make_lab_starts_jupyterlab_on_the_course(tmp_path) -> None:
         assert any(item["name"] == "day0" for item in json.loads(body)["content"])
         status, page = _get(f"{base}/lab")
         assert status == 200 and b"JupyterLab" in page
+        # the start page: "/" leads to the student copy of 0_1
+        req = urllib.request.Request(f"{base}/", headers={"Authorization": f"token {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=5) as resp:  # follows the redirect
+            assert resp.url.endswith("/lab/tree/exercises/day0/0_1_getting_started.ipynb"), resp.url
+            assert b'"treePath": "exercises/day0/0_1_getting_started.ipynb"' in resp.read()
+        # the news prompt and the update check are off by default (app-level overrides.json)
+        _, body = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification")
+        props = json.loads(body)["schema"]["properties"]
+        assert props["fetchNews"]["default"] == "false", props["fetchNews"]
+        assert props["checkForUpdates"]["default"] is False, props["checkForUpdates"]
     finally:
         _stop(proc)
         log.close()

@@ -5,12 +5,16 @@ Every notebook calls :func:`setup` once, in its setup cell. Taught in 0_1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
+import re
 import sys
+import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +30,33 @@ SEED = 42
 REPO_SLUG = "jdla-course/deep-learning-course"
 REPO_URL = f"https://github.com/{REPO_SLUG}"
 
-_state: dict[str, Any] = {"notebook": None, "started": time.time()}
+_state: dict[str, Any] = {"notebook": None, "started": time.time(), "line": None}
+
+# TensorFlow's C++ start-up lines on a machine without a usable GPU (measured with TF 2.21 on
+# Linux): absl writes them to the process's file descriptor 2 before its log level applies, and
+# ipykernel forwards fd 2 into the notebook as red stderr. They say nothing the status line does
+# not (device=CPU). `_native_stderr_filtered` drops exactly these and re-emits every other line.
+_ABSL_PREFIX = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ [\w.\-]+:\d+\] ")
+_HARMLESS_STDERR = tuple(
+    re.compile(p)
+    for p in (
+        r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$",
+        r"^oneDNN custom operations are on\. ",
+        r"^Could not find cuda drivers on your machine, GPU will not be used\.$",
+        r"^failed call to cuInit: ",
+        r"^Unable to register cu(DNN|FFT|BLAS) factory: Attempting to register factory for plugin "
+        r"cu(DNN|FFT|BLAS) when one has already been registered$",
+        r"^computation placer already registered\. ",
+        r"^This TensorFlow binary is optimized to use available CPU instructions in "
+        r"performance-critical operations\.$",
+        r"^To enable the following instructions: .*, in other operations, rebuild TensorFlow with "
+        r"the appropriate compiler flags\.$",
+        r"^TF-TRT Warning: Could not find TensorRT$",
+        r"^successful NUMA node read from SysFS had negative value \(-1\)",
+    )
+)
+# A cuInit failure is only harmless where there is no NVIDIA device to initialise.
+_CUINIT = re.compile(r"failed call to cuInit: ")
 
 
 def mode() -> str:
@@ -93,14 +123,72 @@ def _plot_defaults() -> None:
     )
 
 
-def setup(notebook: str | None = None, *, seed: int = SEED, tensorflow: bool = True) -> str:
-    """Prepare a notebook: mode, seeds, plot defaults; print one status line and return it.
+def _has_nvidia_device() -> bool:
+    return Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia/version").exists()
+
+
+def _harmless_stderr_line(line: str) -> bool:
+    """True for one of TensorFlow's known start-up lines (see ``_HARMLESS_STDERR``)."""
+    body = _ABSL_PREFIX.sub("", line.rstrip("\r\n"))
+    if _CUINIT.search(body) and _has_nvidia_device():
+        return False
+    return any(p.search(body) for p in _HARMLESS_STDERR)
+
+
+@contextlib.contextmanager
+def _native_stderr_filtered() -> Iterator[None]:
+    """Send the process's fd 2 to a temporary file for the block, then restore it.
+
+    Afterwards (also when the block raises) every captured line that is not one of
+    TensorFlow's known harmless start-up lines is written to ``sys.stderr``, so a real problem
+    stays visible. Used around importing TensorFlow/Keras and querying the devices.
+    """
+    _flush_stderr()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 at all: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        try:
+            os.dup2(tmp.fileno(), 2)
+            yield
+        finally:
+            _flush_stderr()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            captured = tmp.read().decode("utf-8", errors="replace")
+            kept = [ln for ln in captured.splitlines(keepends=True) if not _harmless_stderr_line(ln)]
+            if kept:
+                text = "".join(kept)
+                sys.stderr.write(text if text.endswith("\n") else text + "\n")
+                _flush_stderr()
+
+
+def _flush_stderr() -> None:
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+
+
+def status_line() -> str | None:
+    """The status line the last :func:`setup` printed (``None`` before the first call)."""
+    return _state["line"]
+
+
+def setup(notebook: str | None = None, *, seed: int = SEED, tensorflow: bool = True) -> None:
+    """Prepare a notebook: mode, seeds, plot defaults; print one status line.
 
     notebook: the notebook's file stem, e.g. ``"1_5_backpropagation"``; checkers and
         :mod:`utils.report` file their records under it.
     tensorflow: import TensorFlow/Keras to report their versions and the device (≈ 3.5 s).
         NumPy-only notebooks may pass ``False`` to start faster.
+
+    Returns nothing (so the set-up cell shows the line once); :func:`status_line` gives it.
+    TensorFlow's C++ start-up notices (CUDA/cuInit on a CPU machine, oneDNN, CPU instructions)
+    are kept out of the output; any other line TensorFlow writes then is shown on stderr.
     """
+    # INFO and WARNING lines of TensorFlow's C++ core; ERROR lines stay visible.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _state["notebook"] = notebook
     _state["started"] = time.time()
@@ -109,11 +197,12 @@ def setup(notebook: str | None = None, *, seed: int = SEED, tensorflow: bool = T
     parts = [f"mode={current}", f"python={platform.python_version()}", f"numpy={np.__version__}"]
     device = "CPU"
     if tensorflow:
-        import keras
-        import tensorflow as tf
+        with _native_stderr_filtered():
+            import keras
+            import tensorflow as tf
 
+            gpus = tf.config.list_physical_devices("GPU")
         parts[2:2] = [f"tensorflow={tf.__version__}", f"keras={keras.__version__}"]
-        gpus = tf.config.list_physical_devices("GPU")
         device = f"GPU x{len(gpus)} ({gpus[0].name})" if gpus else "CPU"
         if not gpus and in_colab():
             warnings.warn(
@@ -121,8 +210,9 @@ def setup(notebook: str | None = None, *, seed: int = SEED, tensorflow: bool = T
                 "Runtime > Change runtime type > GPU.",
                 stacklevel=2,
             )
-    set_seeds(seed)
+    with _native_stderr_filtered():
+        set_seeds(seed)
     cores = os.cpu_count() or 1
     line = f"[course] {notebook or 'notebook'} | " + " | ".join(parts) + f" | device={device}, {cores} cores | seed={seed}"
+    _state["line"] = line
     print(line)
-    return line
