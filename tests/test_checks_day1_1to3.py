@@ -81,6 +81,15 @@ def _ce_summed(y, t):
     return -np.sum(t * np.log(y + 1e-7))
 
 
+def _ce_argmax(y, t):  # the old solution: one-hot turned into labels, wrong for soft targets
+    y, t = np.asarray(y), np.asarray(t)
+    if y.ndim == 1:
+        y, t = y[np.newaxis], t[np.newaxis]
+    if t.shape == y.shape:
+        t = t.argmax(axis=1)
+    return float(-np.sum(np.log(y[np.arange(y.shape[0]), t] + 1e-7)) / y.shape[0])
+
+
 CASES = {
     "1_1/affine_forward": Spec(
         wrong=[
@@ -117,6 +126,18 @@ CASES = {
             lambda x: _sig(x) * (1 - _sig(x)) * 4,  # scaled
         ],
         messages=["1 - σ(x)", "output y = σ(x)", "not the function", "differs"],
+    ),
+    "1_2/d_tanh": Spec(
+        wrong=[
+            lambda x: 1 - x**2,  # the output formula applied to the input
+            lambda x: 1 - np.tanh(x),  # square missing
+            lambda x: _sig(x) * (1 - _sig(x)),  # the sigmoid's derivative
+            lambda x: np.tanh(x) * (1 - np.tanh(x)),  # the sigmoid's pattern y(1 - y)
+            np.tanh,  # the function itself
+            lambda x: 1 - np.tanh(x) ** 2 + (np.abs(x) > 10),  # wrong in saturation only
+        ],
+        messages=["output y = tanh(x)", "must be squared", "sigmoid's derivative", "y(1 - y)",
+                  "not the function", "d_tanh([[-30"],
     ),
     "1_2/relu": Spec(
         wrong=[
@@ -162,9 +183,51 @@ CASES = {
             _ce_no_single_sample,  # (C,) divided by C
             _ce_summed,  # summed over the batch
             lambda y, t: _ce_one_hot_only(y, t) * -1 if np.shape(t) == np.shape(y) else 0.0,  # sign
+            _ce_argmax,  # soft targets collapsed to their argmax
         ],
-        messages=["log(0)", "integer labels", "batch of N = 1", "average it", "wrong sign"],
+        messages=["log(0)", "integer labels", "batch of N = 1", "average it", "wrong sign", "label smoothing"],
     ),
 }
 
 test_solution_accepted, test_stub_rejected_politely, test_wrong_answers_rejected = make_tests(CASES)
+
+
+# 1_2: d_sigmoid does not depend on the notebook's own `sigmoid` (one mistake must not cost twice).
+def _d_sigmoid_beside(own_sigmoid, source=None):
+    """The instructor notebook's d_sigmoid (or ``source``), defined beside a `sigmoid` of our choice."""
+    from pathlib import Path
+
+    import utils
+    from utils import notebooks
+
+    if source is None:
+        nb = notebooks.read(Path(__file__).resolve().parents[1] / "notebooks/day1/1_2_activation_functions.ipynb")
+        source = next(c.source for c in nb.cells if c.cell_type == "code" and "def d_sigmoid(" in c.source)
+    namespace = {"np": np, "utils": utils, "sigmoid": own_sigmoid}
+    exec(source, namespace)
+    return namespace["d_sigmoid"]
+
+
+_OWN_SIGMOID_D = "def d_sigmoid(x):\n    s = sigmoid(x)\n    return s * (1 - s)\n"
+
+
+def test_1_2_notebook_d_sigmoid_passes_whatever_the_notebooks_sigmoid():
+    from tests.checkerkit import run, stub
+    from utils import checks
+
+    for own in (stub, lambda x: 1.0 / (1.0 + np.exp(x)), np.tanh, _sig):
+        rec = run("1_2/d_sigmoid", _d_sigmoid_beside(own))
+        assert rec.status == checks.PASS, rec.message
+
+
+def test_1_2_d_sigmoid_calling_a_broken_own_sigmoid_is_told_why():
+    from tests.checkerkit import run, stub
+    from utils import checks
+
+    for own, what in ((stub, "not implemented yet"), (np.tanh, "gives wrong values"),
+                      (lambda x: None, "is wrong (d_sigmoid raised TypeError")):
+        rec = run("1_2/d_sigmoid", _d_sigmoid_beside(own, _OWN_SIGMOID_D))
+        assert rec.status == checks.FAIL, rec.message
+        assert what in rec.message and "utils.nn.sigmoid" in rec.message
+    rec = run("1_2/d_sigmoid", _d_sigmoid_beside(_sig, _OWN_SIGMOID_D))  # own sigmoid right: fine
+    assert rec.status == checks.PASS, rec.message

@@ -153,6 +153,86 @@ def _check_own_loop_unrestored(model, x, t):
     return errors
 
 
+# ------------------------------------------------------------------ 1_5 two_layer_backward
+def _forward(x, params):
+    u1 = x @ params["W1"] + params["b1"]  # (N, H)
+    z1 = np.maximum(u1, 0.0)
+    y = nn.softmax(z1 @ params["W2"] + params["b2"])  # (N, K)
+    return u1, z1, y
+
+
+def _grads(x, z1, delta1, delta2):
+    return {"W1": x.T @ delta1, "b1": delta1.sum(axis=0),
+            "W2": z1.T @ delta2, "b2": delta2.sum(axis=0)}
+
+
+def backward_solution(x, t, params):
+    u1, z1, y = _forward(x, params)
+    delta2 = (y - t) / x.shape[0]
+    delta1 = (delta2 @ params["W2"].T) * (u1 > 0)
+    return _grads(x, z1, delta1, delta2)
+
+
+def backward_no_mean(x, t, params):
+    u1, z1, y = _forward(x, params)
+    delta2 = y - t
+    return _grads(x, z1, (delta2 @ params["W2"].T) * (u1 > 0), delta2)
+
+
+def backward_transposed_W2(x, t, params):
+    u1, z1, y = _forward(x, params)
+    delta2 = (y - t) / x.shape[0]
+    return _grads(x, z1, (delta2 @ params["W2"]) * (u1 > 0), delta2)
+
+
+def backward_no_relu_derivative(x, t, params):
+    u1, z1, y = _forward(x, params)
+    delta2 = (y - t) / x.shape[0]
+    return _grads(x, z1, delta2 @ params["W2"].T, delta2)
+
+
+def backward_sigmoid_derivative(x, t, params):
+    u1, z1, y = _forward(x, params)
+    delta2 = (y - t) / x.shape[0]
+    return _grads(x, z1, (delta2 @ params["W2"].T) * nn.d_sigmoid(u1), delta2)
+
+
+def backward_bias_not_summed(x, t, params):
+    u1, z1, y = _forward(x, params)
+    delta2 = (y - t) / x.shape[0]
+    delta1 = (delta2 @ params["W2"].T) * (u1 > 0)
+    return {"W1": x.T @ delta1, "b1": delta1, "W2": z1.T @ delta2, "b2": delta2}
+
+
+def backward_bias_mean(x, t, params):
+    u1, z1, y = _forward(x, params)
+    delta2 = (y - t) / x.shape[0]
+    delta1 = (delta2 @ params["W2"].T) * (u1 > 0)
+    return {"W1": x.T @ delta1, "b1": delta1.mean(axis=0),
+            "W2": z1.T @ delta2, "b2": delta2.mean(axis=0)}
+
+
+def backward_u1_for_dW2(x, t, params):
+    u1, z1, y = _forward(x, params)
+    delta2 = (y - t) / x.shape[0]
+    return _grads(x, u1, (delta2 @ params["W2"].T) * (u1 > 0), delta2)
+
+
+def backward_dW_transposed(x, t, params):
+    g = backward_solution(x, t, params)
+    return {**g, "W2": g["W2"].T}
+
+
+def backward_returns_tuple(x, t, params):
+    g = backward_solution(x, t, params)
+    return g["W1"], g["b1"], g["W2"], g["b2"]
+
+
+def backward_in_place(x, t, params):
+    g = backward_solution(x, t, params)
+    params["W1"] -= 0.1 * g["W1"]  # an update sneaked in
+    return g
+
 
 CASES = {
     "1_5/affine_backward": Spec(
@@ -174,6 +254,16 @@ CASES = {
         wrong=[_check_on_copy, _check_absolute, _check_single_number, _check_own_loop_unrestored],
         messages=["not a copy", "relative error", "return a dict", "restore"],
     ),
+    "1_5/two_layer_backward": Spec(
+        solution=backward_solution,
+        wrong=[backward_no_mean, backward_transposed_W2, backward_no_relu_derivative,
+               backward_sigmoid_derivative, backward_bias_not_summed, backward_bias_mean,
+               backward_u1_for_dW2, backward_dW_transposed, backward_returns_tuple,
+               backward_in_place],
+        messages=["N times too large", "W2.T", "ReLU derivative", "sigmoid", "sum",
+                  "a second time", "not u1", "z1.T @ delta", "return a dict",
+                  "in place"],
+    ),
 }
 
 test_solution_accepted, test_stub_rejected_politely, test_wrong_answers_rejected = make_tests(CASES)
@@ -186,6 +276,24 @@ def test_other_right_answers_accepted() -> None:
 
     for ex_id, fn in [
         ("1_5/check_gradients", nn.gradient_check),
+        ("1_5/two_layer_backward", checks.day1_5.two_layer_backward_reference),
     ]:
         rec = run(ex_id, fn)
         assert rec.status == checks.PASS, rec.message
+
+
+def test_two_layer_net_takes_layer_classes() -> None:
+    """two_layer_net(..., affine=, loss=) builds from the given classes, with the same weights."""
+
+    class MyAffine(nn.Affine):
+        pass
+
+    class MyLoss(nn.SoftmaxWithLoss):
+        pass
+
+    ref = nn.two_layer_net(6, 4, 3, weight_init_std="he", seed=3)
+    mine = nn.two_layer_net(6, 4, 3, weight_init_std="he", seed=3, affine=MyAffine, loss=MyLoss)
+    assert type(mine[0]) is MyAffine and type(mine[2]) is MyAffine
+    assert type(mine.loss_layer) is MyLoss and type(ref.loss_layer) is nn.SoftmaxWithLoss
+    for key in ref.params:
+        np.testing.assert_array_equal(ref.params[key], mine.params[key])

@@ -70,8 +70,8 @@ _XOR_B2 = -1.5
 
 def _xor_network(x: np.ndarray) -> np.ndarray:
     """x: (N, 2) of 0/1 -> (N,) XOR as 0./1. floats, by a 2-layer network of step neurons."""
-    h = nnf.step(np.asarray(x, dtype=float) @ _XOR_W1 + _XOR_B1)  # (N, 2)
-    return nnf.step(h @ _XOR_W2 + _XOR_B2)  # (N,)
+    z = nnf.step(np.asarray(x, dtype=float) @ _XOR_W1 + _XOR_B1)  # hidden layer, (N, 2)
+    return nnf.step(z @ _XOR_W2 + _XOR_B2)  # (N,)
 
 
 xor_network = Checker("1_1", "xor_network", reference=_xor_network)

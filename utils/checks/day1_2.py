@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dis
 from typing import Any
 
 import numpy as np
@@ -43,12 +44,65 @@ def _(fn: Any) -> None:
 d_sigmoid = Checker("1_2", "d_sigmoid", reference=nnf.d_sigmoid)
 
 
+def _loads_global(fn: Any, name: str) -> bool:
+    """Whether ``fn``'s own code reads the global ``name`` (``sigmoid(x)``, not ``nn.sigmoid(x)``)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    return any(ins.opname == "LOAD_GLOBAL" and ins.argval == name for ins in dis.get_instructions(code))
+
+
+def _uses_own_sigmoid(fn: Any) -> bool:
+    """Whether ``fn`` calls a global ``sigmoid`` that is not the course's (e.g. the notebook's)."""
+    if not _loads_global(fn, "sigmoid"):
+        return False
+    return getattr(fn, "__globals__", {}).get("sigmoid") is not nnf.sigmoid
+
+
+_OWN_SIGMOID = (
+    "your d_sigmoid calls `sigmoid`, the notebook's own function, which {what}. Make d_sigmoid "
+    "independent of it: use the course's σ, `s = utils.nn.sigmoid(x)`, or write σ inline"
+)
+
+
+def _own_sigmoid_is_wrong(fn: Any, x: np.ndarray) -> bool:
+    """Whether ``fn`` calls the notebook's own ``sigmoid`` and that one is wrong at ``x``."""
+    if not _uses_own_sigmoid(fn):
+        return False
+    try:
+        return not _h.is_close(fn.__globals__["sigmoid"](x.copy()), nnf.sigmoid(x))
+    except Exception:  # it crashes (or is the unfinished stub): it is to blame
+        return True
+
+
+def _d_sigmoid_of(fn: Any, x: np.ndarray) -> Any:
+    """``fn(x)``; a failure caused by the notebook's own ``sigmoid`` says so."""
+    try:
+        return fn(x.copy())
+    except NotImplementedError:
+        if _uses_own_sigmoid(fn):  # d_sigmoid itself is written: its `sigmoid` is the stub
+            raise AssertionError(_OWN_SIGMOID.format(what="is not implemented yet")) from None
+        raise
+    except Exception as err:
+        if _own_sigmoid_is_wrong(fn, x):
+            what = f"is wrong (d_sigmoid raised {type(err).__name__}: {err})"
+            raise AssertionError(_OWN_SIGMOID.format(what=what)) from None
+        raise
+
+
+def _own_sigmoid_hint(fn: Any, out: Any, x: np.ndarray, name: str) -> None:
+    """Raise the hint when ``out`` is wrong and the notebook's own sigmoid is to blame."""
+    if not _h.is_close(out, nnf.d_sigmoid(x)) and _own_sigmoid_is_wrong(fn, x):
+        raise AssertionError(f"{name} is wrong: " + _OWN_SIGMOID.format(what="gives wrong values"))
+
+
 @d_sigmoid.case("σ'(x) = σ(x)(1 - σ(x)) on [-3, 3]")
 def _(fn: Any) -> None:
     x = np.linspace(-3, 3, 7)
-    out = fn(x.copy())
+    out = _d_sigmoid_of(fn, x)
     name = "d_sigmoid(linspace(-3, 3, 7))"
     expect_shape(out, x.shape, name)
+    _own_sigmoid_hint(fn, out, x, name)
     s = nnf.sigmoid(x)
     if _h.is_close(out, s * (1 - x)):
         raise AssertionError(f"{name} equals σ(x)(1 - x): the second factor must be 1 - σ(x)")
@@ -63,16 +117,63 @@ def _(fn: Any) -> None:
 
 @d_sigmoid.case("the maximum: σ'(0) = 0.25")
 def _(fn: Any) -> None:
-    out = fn(np.array([0.0]))
+    x = np.array([0.0])
+    out = _d_sigmoid_of(fn, x)
+    _own_sigmoid_hint(fn, out, x, "d_sigmoid([0])")
     assert_close(out, [0.25], name="d_sigmoid([0])")
 
 
 @d_sigmoid.case("a (2, 2) batch keeps its shape")
 def _(fn: Any) -> None:
     x = np.array([[-10.0, 1.0], [0.5, 4.0]])
-    out = fn(x.copy())
+    out = _d_sigmoid_of(fn, x)
     expect_shape(out, (2, 2), "d_sigmoid(x (2, 2))")
+    _own_sigmoid_hint(fn, out, x, "d_sigmoid(x (2, 2))")
     assert_close(out, nnf.d_sigmoid(x), name="d_sigmoid(x (2, 2))")
+
+
+d_tanh = Checker("1_2", "d_tanh", reference=nnf.d_tanh)
+
+
+@d_tanh.case("tanh'(x) = 1 - tanh(x)² on [-2, 2]")
+def _(fn: Any) -> None:
+    x = np.linspace(-2, 2, 9)
+    out = fn(x.copy())
+    name = "d_tanh(linspace(-2, 2, 9))"
+    expect_shape(out, x.shape, name)
+    t = np.tanh(x)
+    wrong = [
+        (1 - x**2, "equals 1 - x²: the formula 1 - y² needs the output y = tanh(x), not the input x"),
+        (1 - t, "equals 1 - tanh(x): the tanh must be squared, 1 - tanh(x)**2"),
+        (
+            nnf.d_sigmoid(x),
+            "equals σ(x)(1 - σ(x)), the sigmoid's derivative: the slope of tanh is 1 - tanh(x)²",
+        ),
+        (
+            t * (1 - t),
+            "equals tanh(x)(1 - tanh(x)): that is the sigmoid's pattern y(1 - y); for tanh it is "
+            "1 - y² = (1 - y)(1 + y)",
+        ),
+        (t, "equals tanh(x): return the derivative, not the function"),
+    ]
+    for value, hint in wrong:
+        if _h.is_close(out, value):
+            raise AssertionError(f"{name} {hint}")
+    assert_close(out, nnf.d_tanh(x), name=name)
+
+
+@d_tanh.case("the maximum: tanh'(0) = 1")
+def _(fn: Any) -> None:
+    assert_close(fn(np.array([0.0])), [1.0], name="d_tanh([0])")
+
+
+@d_tanh.case("saturation: tanh'(±30) ≈ 0, no NaN; a (2, 2) batch keeps its shape")
+def _(fn: Any) -> None:
+    x = np.array([[-30.0, 0.5], [-0.5, 30.0]])
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = fn(x.copy())
+    expect_shape(out, (2, 2), "d_tanh(x (2, 2))")
+    assert_close(out, nnf.d_tanh(x), atol=1e-10, name="d_tanh([[-30, 0.5], [-0.5, 30]])")
 
 
 relu = Checker("1_2", "relu", reference=nnf.relu)

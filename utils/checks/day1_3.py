@@ -108,6 +108,25 @@ def _(fn: Any) -> None:
     _ce_compare(fn, y, t, "cross_entropy_error(y (4,), t (4,))", hint="treat y: (C,) as a batch of one")
 
 
+_SOFT_HINT = "t may be soft targets (label smoothing): rows of probabilities, not only one-hot"
+
+
+@cross_entropy_error.case("soft (label-smoothed) targets t: (2, 3)")
+def _(fn: Any) -> None:
+    y = np.array([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3]])
+    t = np.array([[0.9, 0.05, 0.05], [0.1, 0.6, 0.3]])  # label smoothing 0.15; a soft row
+    name = "cross_entropy_error(y (2, 3), soft t (2, 3))"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = _h.scalar(_h.call(fn, y.copy(), t.copy(), hint=_SOFT_HINT), name)
+    if np.isclose(value, nnf.cross_entropy_error(y, t.argmax(axis=1)), rtol=1e-4):
+        raise AssertionError(
+            f"{name} = {value:.6g} is the loss of t.argmax(axis=1): soft targets (label "
+            "smoothing, e.g. [0.9, 0.05, 0.05]) are not one-hot. Keep t and compute "
+            "-Σ t log(y + 1e-7) / N"
+        )
+    _ce_compare(fn, y, t, name, hint=_SOFT_HINT)
+
+
 @cross_entropy_error.case("probabilities 0 and 1 give a finite loss (eps = 1e-7)")
 def _(fn: Any) -> None:
     y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])  # the second sample is confidently wrong

@@ -45,7 +45,7 @@ def _(fn: Any) -> None:
          "use the central difference (f(x+h) - f(x-h)) / (2h)")
         for h in (1e-4, 1e-5, 1e-3, 1e-6, 1e-2)
     ] + [(np.zeros_like(x), "all zeros: is h so small (e.g. 1e-50) that x + h == x "
-          "in floating point? Use h = 1e-4")]
+          "in floating point? Use h = 1e-5, as utils.nn.numerical_gradient does")]
     _h.with_hint(
         lambda: assert_close(grad, exact, rtol=1e-6, atol=1e-6, name="gradient of sum(x**2)"),
         grad,
@@ -82,10 +82,10 @@ def _(fn: Any) -> None:
         assert_close(grad, exact, rtol=1e-6, atol=1e-6, name="gradient of sum(A * exp(2x))")
     except AssertionError as err:
         rel = float(np.max(np.abs(np.asarray(grad, dtype=float) - exact) / np.abs(exact)))
-        if rel < 1e-2:  # right idea, too coarse a step
+        if rel < 1e-2:  # right idea, too large an h
             raise AssertionError(
                 f"{err}\n    Hint: relative error {rel:.1e}: is h too large? The error of the "
-                "central difference grows like h²; use h = 1e-4"
+                "central difference grows like h²; use h = 1e-5"
             ) from None
         raise
 
@@ -122,7 +122,147 @@ def _(fn: Any) -> None:
     assert_close(grad, 2 * weights, rtol=1e-5, atol=1e-6, name="gradient of sum(weights**2)")
 
 
-def _sgd_step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float) -> None:
+# ------------------------------------------------------------------ linear_grads
+def _linear_grads(
+    x: np.ndarray, t: np.ndarray, W: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(dE/dW, dE/db) of E = mean_squared_error(x @ W + b, t) = ½ Σ (xW + b - t)² / N."""
+    delta = (x @ W + b - t) / x.shape[0]  # dE/du, (N, M)
+    return x.T @ delta, delta.sum(axis=0)  # (D, M), (M,)
+
+
+def _linear_compare(actual: Any, expected: Any) -> None:  # extra cases: two arrays each
+    if not isinstance(actual, tuple | list) or len(actual) != 2:
+        raise AssertionError("linear_grads must return the pair (dW, db)")
+    assert_close(actual[0], expected[0], name="dW")
+    assert_close(actual[1], expected[1], name="db")
+
+
+linear_grads = Checker(
+    "1_4",
+    "linear_grads",
+    reference=_linear_grads,
+    compare=_linear_compare,
+    doc="(dE/dW, dE/db) = (xᵀδ, Σ_n δ_n) with δ = (xW + b - t) / N, for E = ½ Σ (y - t)² / N.",
+)
+
+
+def _call_linear(fn: Any, x: np.ndarray, t: np.ndarray, W: np.ndarray, b: np.ndarray) -> Any:
+    """fn on copies, with a hint for the shape error of a missing transpose."""
+    try:
+        return fn(x.copy(), t.copy(), W.copy(), b.copy())
+    except ValueError as err:
+        N, D = x.shape
+        M = t.shape[1]
+        raise AssertionError(
+            f"your code raised ValueError for x {x.shape}, t {t.shape}, W {W.shape}, "
+            f"b {b.shape}: {err}.\n    Hint: dE/dW = xᵀ δ is (D, N) @ (N, M) = ({D}, {M}); "
+            "did you forget to transpose x (x.T)?"
+        ) from None
+
+
+def _judge_linear(out: Any, x: np.ndarray, t: np.ndarray, W: np.ndarray, b: np.ndarray) -> None:
+    """Compare (dW, db) with the exact gradient; name the classic mistakes."""
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        raise AssertionError(
+            f"linear_grads returned {type(out).__name__}; return the pair (dW, db): "
+            "`return dW, db`"
+        )
+    dW, db = out
+    if dW is None or db is None:
+        raise AssertionError("dW or db is None: did you forget to compute one of them?")
+    N, M = t.shape
+    want_dW, want_db = _linear_grads(x, t, W, b)
+    if np.shape(db) == (N, M):
+        raise AssertionError(
+            f"db has shape {np.shape(db)}, one row per sample; expected {b.shape} like b. "
+            "The bias is shared by all N samples, so its gradient sums δ over the batch: "
+            "delta.sum(axis=0)"
+        )
+    if np.shape(db) != b.shape:
+        raise AssertionError(
+            f"db has shape {np.shape(db)}, expected {b.shape} like b (one value per output; "
+            "the optimizers require each gradient to have its parameter's shape). "
+            "Sum δ over the batch axis only: delta.sum(axis=0)"
+        )
+    if np.shape(dW) == W.T.shape != W.shape:
+        raise AssertionError(
+            f"dW has shape {np.shape(dW)}, the shape of Wᵀ; expected {W.shape} like W. "
+            "dE/dW = xᵀ δ: (D, N) @ (N, M)"
+        )
+    expect_shape(dW, W.shape, "dW")
+    for got, want, name in [(dW, want_dW, "dW"), (db, want_db, "db")]:
+        hints = [
+            (N * want, "N times too large: the 1/N of the mean is missing, δ = (y - t) / N"),
+            (-want, "the sign is flipped: δ = (y - t) / N, prediction minus target"),
+            (2 * want, "twice too large: the ½ in E cancels the 2 from the derivative of "
+             "the square, so δ = (y - t) / N, not 2 (y - t) / N"),
+            (2 * N * want, "2N times too large: drop the 2 (the ½ in E cancels it) and "
+             "divide by N"),
+        ]
+        if M > 1:
+            hints.append((want / M, f"{M} times too small: E averages over the N samples "
+                          "only (mean_squared_error sums over the M outputs); divide by N, "
+                          "not by N·M"))
+        _h.with_hint(
+            lambda got=got, want=want, name=name: assert_close(
+                got, want, rtol=1e-6, atol=1e-9, name=name
+            ),
+            got,
+            hints,
+        )
+
+
+@linear_grads.case("a batch of three samples, worked by hand")
+def _(fn: Any) -> None:
+    x = np.array([[1.0], [2.0], [3.0]])  # (N, D) = (3, 1)
+    t = np.array([[2.0], [3.0], [5.0]])  # (N, M) = (3, 1)
+    W, b = np.array([[1.0]]), np.array([0.5])
+    # y = (1.5, 2.5, 3.5), δ = (y - t)/3 = (-1/6, -1/6, -1/2): dW = -2, db = -5/6
+    _judge_linear(_call_linear(fn, x, t, W, b), x, t, W, b)
+
+
+@linear_grads.case("a random batch with D = 3 inputs and M = 2 outputs")
+def _(fn: Any) -> None:
+    r = _h.rng(43)
+    x, t = r.normal(size=(6, 3)), r.normal(size=(6, 2))
+    W, b = r.normal(size=(3, 2)), r.normal(size=2)
+    _judge_linear(_call_linear(fn, x, t, W, b), x, t, W, b)
+
+
+@linear_grads.case("agrees with the numerical gradient of E")
+def _(fn: Any) -> None:
+    from utils.nn import mean_squared_error
+
+    r = _h.rng(44)
+    x, t = r.uniform(-1, 1, size=(8, 2)), r.normal(size=(8, 1))
+    W, b = r.normal(size=(2, 1)), r.normal(size=1)
+    out = _call_linear(fn, x, t, W, b)
+    _judge_linear(out, x, t, W, b)  # a clear message first, if it is a known mistake
+
+    def E(_: Any) -> float:
+        return mean_squared_error(x @ W + b, t)
+
+    for got, param, name in [(out[0], W, "dW"), (out[1], b, "db")]:
+        assert_close(got, _numerical_gradient(E, param), rtol=1e-6, atol=1e-8,
+                     name=f"{name} against the numerical gradient")
+
+
+@linear_grads.case("x, t, W and b are left unchanged")
+def _(fn: Any) -> None:
+    r = _h.rng(45)
+    args = [r.normal(size=(4, 2)), r.normal(size=(4, 1)), r.normal(size=(2, 1)), r.normal(size=1)]
+    before = [a.copy() for a in args]
+    fn(*args)
+    for name, a, a0 in zip("x t W b".split(), args, before, strict=True):
+        if not np.array_equal(a, a0):
+            raise AssertionError(
+                f"linear_grads changed its argument {name}; compute new arrays "
+                "(e.g. y = x @ W + b) instead of updating the inputs in place"
+            )
+
+
+def _sgd_update(params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float) -> None:
     """params[k] -= lr * grads[k] for every key, in place; returns None."""
     for key, p in params.items():
         p -= lr * grads[key]
@@ -130,13 +270,13 @@ def _sgd_step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: f
 
 def _sgd_compare(actual: Any, expected: Any) -> None:  # extra cases: both return None
     if actual is not None:
-        raise AssertionError(f"sgd_step returned {type(actual).__name__}; it should return None")
+        raise AssertionError(f"sgd_update returned {type(actual).__name__}; it should return None")
 
 
-sgd_step = Checker(
+sgd_update = Checker(
     "1_4",
-    "sgd_step",
-    reference=_sgd_step,
+    "sgd_update",
+    reference=_sgd_update,
     compare=_sgd_compare,
     doc="In-place update params[k] -= lr * grads[k]; returns None (returning params is tolerated).",
 )
@@ -151,12 +291,12 @@ def _params_grads() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
 def _check_return(out: Any, params: dict) -> None:
     if out is not None and out is not params:
         raise AssertionError(
-            f"sgd_step returned a new {type(out).__name__}; it must update the arrays of "
+            f"sgd_update returned a new {type(out).__name__}; it must update the arrays of "
             "params in place and return nothing (the caller keeps using its own params)"
         )
 
 
-@sgd_step.case("one step moves every parameter by -lr * gradient")
+@sgd_update.case("one update moves every parameter by -lr * gradient")
 def _(fn: Any) -> None:
     params, grads = _params_grads()
     start = {k: v.copy() for k, v in params.items()}
@@ -167,14 +307,14 @@ def _(fn: Any) -> None:
         _h.with_hint(
             lambda got=got, want=want, key=key: assert_close(got, want, name=f"params[{key!r}]"),
             got,
-            [(start[key] + 0.1 * grads[key], "the step went uphill: subtract lr * gradient"),
+            [(start[key] + 0.1 * grads[key], "the update went uphill: subtract lr * gradient"),
              (start[key] - grads[key], "the learning rate lr is missing"),
              (start[key], "params[k] did not change")],
         )
     _check_return(out, params)
 
 
-@sgd_step.case("in place: the arrays in params are updated, not replaced")
+@sgd_update.case("in place: the arrays in params are updated, not replaced")
 def _(fn: Any) -> None:
     params, grads = _params_grads()
     arrays = dict(params)  # the caller's references, e.g. the arrays inside a model
@@ -189,7 +329,7 @@ def _(fn: Any) -> None:
             )
 
 
-@sgd_step.case("grads given in another key order, left unchanged")
+@sgd_update.case("grads given in another key order, left unchanged")
 def _(fn: Any) -> None:
     params, grads = _params_grads()
     grads = {"b": grads["b"], "W": grads["W"]}  # same keys, other order
@@ -203,7 +343,7 @@ def _(fn: Any) -> None:
         ) from None
     for key in g_before:
         if not np.array_equal(grads[key], g_before[key]):
-            raise AssertionError(f"sgd_step changed grads[{key!r}]; only params may change")
+            raise AssertionError(f"sgd_update changed grads[{key!r}]; only params may change")
     for key in start:
         assert_close(
             params[key], start[key] - 0.01 * g_before[key], name=f"params[{key!r}]",

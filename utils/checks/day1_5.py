@@ -8,7 +8,16 @@ import numpy as np
 
 from utils.checks import hints as _h
 from utils.checks.core import Checker, assert_close, expect_shape
-from utils.nn import Affine, ReLU, Sequential, SoftmaxWithLoss, gradient_check, softmax
+from utils.nn import (
+    GRADCHECK_TOL,
+    Affine,
+    ReLU,
+    Sequential,
+    SoftmaxWithLoss,
+    gradient_check,
+    sigmoid,
+    softmax,
+)
 
 
 def _affine_data(seed: int, x_shape: tuple[int, ...], M: int) -> tuple[np.ndarray, ...]:
@@ -188,11 +197,11 @@ def _(cls: Any) -> None:
 
 
 def _compare_errors(actual: Any, expected: Any) -> None:
-    """Extra cases: both dicts flag the same parameters (relative error above 1e-5)."""
+    """Extra cases: both dicts flag the same parameters (relative error above GRADCHECK_TOL)."""
     if not isinstance(actual, dict) or set(actual) != set(expected):
         raise AssertionError(f"expected a dict with keys {sorted(expected)}, got {actual!r}")
     for key in expected:
-        if (float(actual[key]) > 1e-5) != (float(expected[key]) > 1e-5):
+        if (float(actual[key]) > GRADCHECK_TOL) != (float(expected[key]) > GRADCHECK_TOL):
             raise AssertionError(f"{key}: your error {actual[key]:.2e}, expected {expected[key]:.2e}")
 
 
@@ -249,12 +258,13 @@ def _(fn: Any) -> None:
     for key, p in model.params.items():
         if not np.allclose(p, before[key], rtol=0, atol=1e-12):
             raise AssertionError(f"check_gradients changed the weights {key}; restore them")
-    bad = {k: f"{v:.1e}" for k, v in errors.items() if not v < 1e-6}
+    bad = {k: f"{v:.1e}" for k, v in errors.items() if not v < GRADCHECK_TOL}
     if bad:
         raise AssertionError(
-            f"a correct model got relative errors {bad} (expected < 1e-6). All near 1? Then "
-            "the numerical gradient was 0: numerical_gradient must perturb the model's own "
-            "array model.params[key], not a copy, with f = lambda _: model.loss(x, t)"
+            f"a correct model got relative errors {bad} (expected < {GRADCHECK_TOL:g}, "
+            "utils.nn.GRADCHECK_TOL). All near 1? Then the numerical gradient was 0: "
+            "numerical_gradient must perturb the model's own array model.params[key], "
+            "not a copy, with f = lambda _: model.loss(x, t)"
         )
 
 
@@ -267,7 +277,7 @@ def _(fn: Any) -> None:
             f"layer 0 computes db as a mean instead of a sum, yet your check reports "
             f"{errors['0.b']:.1e} for '0.b' (expected > 1e-2)"
         )
-    ok = {k: f"{v:.1e}" for k, v in errors.items() if k != "0.b" and not v < 1e-6}
+    ok = {k: f"{v:.1e}" for k, v in errors.items() if k != "0.b" and not v < GRADCHECK_TOL}
     if ok:
         raise AssertionError(f"only '0.b' is wrong, yet your check reports {ok} for the others")
 
@@ -282,3 +292,157 @@ def _(fn: Any) -> None:
             f"{errors['0.b']:.1e}: compare with the relative error utils.nn.rel_error(a, b), "
             "not the absolute difference |a - b|"
         )
+
+
+# ------------------------------------------------------------------ two_layer_backward (δ form)
+_KEYS = ("W1", "b1", "W2", "b2")
+
+
+def two_layer_backward_reference(x: Any, t: Any, params: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Gradients of Affine → ReLU → Affine → softmax cross-entropy (batch mean), from the layers.
+
+    x: (N, D), t: one-hot (N, K), params: "W1" (D, H), "b1" (H,), "W2" (H, K), "b2" (K,).
+    Returns {"W1", "b1", "W2", "b2"}, each of its parameter's shape. Taught in 1_5.
+    """
+    net = Sequential([Affine(params["W1"], params["b1"]), ReLU(), Affine(params["W2"], params["b2"])])
+    g = net.gradient(x, t)
+    return {"W1": g["0.W"], "b1": g["0.b"], "W2": g["2.W"], "b2": g["2.b"]}
+
+
+def _compare_grads(actual: Any, expected: Any) -> None:
+    """Extra cases: the same dict of gradients."""
+    if not isinstance(actual, dict) or set(actual) != set(expected):
+        raise AssertionError(f"expected a dict with keys {sorted(expected)}, got {type(actual).__name__}")
+    for key in _KEYS:
+        assert_close(actual[key], expected[key], name=f'grads["{key}"]')
+
+
+two_layer_backward = Checker(
+    "1_5",
+    "two_layer_backward",
+    reference=two_layer_backward_reference,
+    compare=_compare_grads,
+    doc="two_layer_backward(x, t, params): δ2 = (y - t)/N, δ1 = (δ2 W2ᵀ) ⊙ (u1 > 0), dW = zᵀδ, db = Σδ.",
+)
+
+
+def _net_data(seed: int, N: int, D: int, H: int, K: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    rng = _h.rng(seed)
+    params = {
+        "W1": rng.normal(size=(D, H)), "b1": rng.normal(size=H) * 0.5,
+        "W2": rng.normal(size=(H, K)), "b2": rng.normal(size=K) * 0.5,
+    }  # fmt: skip
+    x, labels = rng.normal(size=(N, D)), rng.integers(0, K, size=N)
+    return x, np.eye(K)[labels], params
+
+
+def _wrong_grads(x: np.ndarray, t: np.ndarray, p: dict) -> list[tuple[dict, str]]:
+    """The gradients of the classic mistakes, each with its hint."""
+    N = x.shape[0]
+    u1 = x @ p["W1"] + p["b1"]  # (N, H)
+    z1 = np.maximum(u1, 0.0)
+    y = softmax(z1 @ p["W2"] + p["b2"])  # (N, K)
+    d2 = (y - t) / N
+
+    def grads(d2: np.ndarray, d1: np.ndarray, z: np.ndarray = z1) -> dict:
+        return {"W1": x.T @ d1, "b1": d1.sum(axis=0), "W2": z.T @ d2, "b2": d2.sum(axis=0)}
+
+    back = d2 @ p["W2"].T  # (N, H)
+    s = sigmoid(u1)
+    out = [
+        (grads(d2 * N, (back * N) * (u1 > 0)),
+         "your gradients are N times too large: δ2 = (y - t) / N, because the loss is the "
+         "mean over the batch"),
+        (grads(d2, back),
+         "δ1 lacks the ReLU derivative: δ1 = (δ2 @ W2.T) * (u1 > 0)"),
+        (grads(d2, back * s * (1 - s)),
+         "that is the sigmoid's derivative σ(u1)(1 - σ(u1)); the hidden layer is a ReLU, whose "
+         "derivative is (u1 > 0)"),
+        (grads(d2, back * z1 * (1 - z1)),
+         "z1 * (1 - z1) is the sigmoid's derivative written with its output; the hidden layer "
+         "is a ReLU, whose derivative is (u1 > 0)"),
+        (grads(d2, back * z1),
+         "δ1 was multiplied by ReLU(u1), the function; multiply by its derivative (u1 > 0)"),
+        (grads(d2, back * (u1 > 0), z=u1),
+         "dW2 = z1.T @ δ2 uses the input of the second layer, z1 = ReLU(u1), not u1"),
+        ({"W1": x.T @ (back * (u1 > 0)), "b1": (back * (u1 > 0)).mean(axis=0),
+          "W2": z1.T @ d2, "b2": d2.mean(axis=0)},
+         "the bias gets the sum of δ over the batch, db = delta.sum(axis=0); the mean divides "
+         "by N a second time"),
+    ]
+    right = grads(d2, back * (u1 > 0))
+    for key, name in (("W1", "x"), ("W2", "z1")):  # a square W: the transposed gradient fits
+        out.append(({**right, key: right[key].T},
+                    f"this is the transpose of d{key}: d{key} = {name}.T @ delta, "
+                    f"(in, N) @ (N, out) -> {key}'s shape (in, out)"))
+    if p["W2"].shape[0] == p["W2"].shape[1]:  # square W2: the transposed product runs
+        out.append((grads(d2, (d2 @ p["W2"]) * (u1 > 0)),
+                    "δ1 = (δ2 @ W2.T) * (u1 > 0): W2 is (H, K), so δ2 (N, K) goes back through "
+                    "W2.T (K, H); you multiplied by W2"))
+    return out
+
+
+def _run_backward(fn: Any, x: np.ndarray, t: np.ndarray, params: dict) -> dict:
+    before = {k: v.copy() for k, v in params.items()}
+    try:
+        grads = fn(x.copy(), t.copy(), params)
+    except ValueError as err:
+        raise AssertionError(
+            f"your code raised ValueError: {err}.\n    Hint: check the shapes of each product: "
+            "δ2 (N, K), δ1 = (δ2 @ W2.T) * (u1 > 0) is (N, K) @ (K, H) -> (N, H), "
+            "dW1 = x.T @ δ1 is (D, N) @ (N, H) -> (D, H)"
+        ) from None
+    for k in _KEYS:
+        if not np.array_equal(params[k], before[k]):
+            raise AssertionError(f'your function changed params["{k}"] in place; compute new arrays')
+    if not isinstance(grads, dict):
+        raise AssertionError(
+            f"two_layer_backward returned {type(grads).__name__}; return a dict "
+            '{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'
+        )
+    missing = [k for k in _KEYS if k not in grads]
+    if missing:
+        raise AssertionError(f"the returned dict lacks the keys {missing}; it needs {list(_KEYS)}")
+    return grads
+
+
+def _compare_backward(fn: Any, seed: int, N: int, D: int, H: int, K: int) -> None:
+    x, t, params = _net_data(seed, N, D, H, K)
+    grads = _run_backward(fn, x, t, params)
+    want = two_layer_backward_reference(x, t, params)
+    wrong = _wrong_grads(x, t, params)
+    for key in ("W2", "b2", "W1", "b1"):  # the order backprop computes them
+        got, shape = grads[key], params[key].shape
+        if key[0] == "b" and np.shape(got) == (N, shape[0]) and N > 1:
+            raise AssertionError(
+                f'grads["{key}"] has shape {np.shape(got)}, expected {shape}: the bias is added '
+                "to every sample, so its gradient sums δ over the batch, delta.sum(axis=0)"
+            )
+        if key[0] == "W" and np.shape(got) == shape[::-1] and shape[0] != shape[1]:
+            name = "x" if key == "W1" else "z1"
+            raise AssertionError(
+                f'grads["{key}"] has shape {np.shape(got)}, expected {key}\'s shape {shape}: '
+                f"d{key} = {name}.T @ delta"
+            )
+        expect_shape(got, shape, f'grads["{key}"]')
+        _h.with_hint(
+            lambda g=got, k=key: assert_close(g, want[k], name=f'grads["{k}"]'),
+            got,
+            [(w[key], hint) for w, hint in wrong],
+        )
+
+
+@two_layer_backward.case("a batch with H = K (N=4, D=3, H=K=5)")
+def _(fn: Any) -> None:
+    _compare_backward(fn, 81, 4, 3, 5, 5)
+
+
+@two_layer_backward.case("other shapes (N=6, D=7, H=4, K=3)")
+def _(fn: Any) -> None:
+    _compare_backward(fn, 82, 6, 7, 4, 3)
+
+
+@two_layer_backward.case("MNIST-like widths (N=10, D=20, H=16, K=10) and one sample (N=1)")
+def _(fn: Any) -> None:
+    _compare_backward(fn, 83, 10, 20, 16, 10)
+    _compare_backward(fn, 84, 1, 4, 3, 2)

@@ -306,6 +306,9 @@ def two_layer_net(
     output_size: int,
     weight_init_std: float | str = 0.01,
     seed: int | None = None,
+    *,
+    affine: type[Affine] = Affine,
+    loss: type[Layer] = SoftmaxWithLoss,
 ) -> Sequential:
     """Affine -> ReLU -> Affine with a SoftmaxWithLoss, e.g. (784, 100, 10) for MNIST.
 
@@ -313,11 +316,14 @@ def two_layer_net(
     Scratch"), or "he" (√(2/fan_in), the right choice for ReLU) or "xavier" (√(1/fan_in));
     biases 0; float64. ``seed`` fixes the weights; with None they come from NumPy's global
     generator, which ``utils.setup()`` seeds. Parameter keys: "0.W", "0.b", "2.W", "2.b".
+    ``affine`` and ``loss`` are the classes the model is built from (a student's own
+    ``Affine`` and ``SoftmaxWithLoss`` in 1_5); the weights do not depend on them.
     Taught in 1_5.
     """
     rng = np.random.default_rng(seed if seed is not None else np.random.randint(2**31))
     W1 = rng.normal(0.0, _weight_std(input_size, weight_init_std), (input_size, hidden_size))
     W2 = rng.normal(0.0, _weight_std(hidden_size, weight_init_std), (hidden_size, output_size))
     return Sequential(
-        [Affine(W1, np.zeros(hidden_size)), ReLU(), Affine(W2, np.zeros(output_size))]
+        [affine(W1, np.zeros(hidden_size)), ReLU(), affine(W2, np.zeros(output_size))],
+        loss=loss(),
     )

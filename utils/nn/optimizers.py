@@ -33,7 +33,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent: W <- W - lr * ∂L/∂W. Taught in 1_4."""
+    """Stochastic gradient descent: W <- W - lr * ∂E/∂W. Taught in 1_4."""
 
     def __init__(self, lr: float = 0.01) -> None:
         self.lr = lr
