@@ -154,6 +154,19 @@ def test_check_finds_outputs_stale_copies_and_missing_checkers(tmp_path) -> None
     assert any("not followed by a `utils.checks" in p for p in _problems(root))
 
 
+def test_a_stale_exercise_stamp_is_found_and_removed_by_generate(tmp_path) -> None:
+    root = _fixture_course(tmp_path)
+    notebooks.generate(root)
+
+    def stale(nb):  # e.g. an edit through the percent format carried metadata to a new cell
+        nb.cells.insert(6, new_code_cell("print(1)", metadata={"course": {"exercise": "0_1/one_hot"}}))
+
+    _edit(root, stale)
+    assert any("holds no solution block" in p for p in _problems(root))
+    notebooks.generate(root)
+    assert _problems(root) == []
+
+
 def test_check_rejects_top_level_solutions_and_bad_names(tmp_path) -> None:
     root = _fixture_course(tmp_path)
 

@@ -265,6 +265,8 @@ def stamp(nb: NotebookNode, rel: str) -> NotebookNode:
         cut = cell.source.find("import utils\n")
         if cut >= 0:
             cell.source = setup_prefix() + cell.source[cut + len("import utils\n") :]
+    for cell in nb.cells:  # stamps are derived from the cells, never carried over from an edit
+        cell.metadata.pop("course", None)
     for i, j, name in exercise_pairs(nb):
         if name is None or j is None:
             continue
@@ -518,6 +520,10 @@ def check_notebook(path: Path, root: Path | None = None) -> list[str]:
             problems.append(f"cell {i}: exercise id not stamped (run `make exercises`)")
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"exercise {name} is checked twice")
+    for i, cell in enumerate(nb.cells):  # a stamp left on a cell that is no exercise any more
+        if "exercise" in cell.metadata.get("course", {}) and not has_solution(cell):
+            problems.append(f"cell {i}: stamped as exercise {cell.metadata.course['exercise']} "
+                            "but holds no solution block (run `make exercises`)")
     problems += check_questions(nb, lesson, root)
     problems += [f"cell {i}: {item}" for i, item in dead_links(nb, path, root)]
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
