@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 
+from tests.uikit import stop
 from utils import config
 
 TOKEN = "course-test-token"
@@ -73,18 +73,5 @@ def test_make_lab_starts_jupyterlab_on_the_course(tmp_path) -> None:
         assert props["fetchNews"]["default"] == "false", props["fetchNews"]
         assert props["checkForUpdates"]["default"] is False, props["checkForUpdates"]
     finally:
-        _stop(proc)
+        stop(proc)
         log.close()
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
