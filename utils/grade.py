@@ -213,7 +213,7 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
     records_path = work / "records.jsonl"
     os.environ.update(COURSE_MODE=mode, COURSE_RESULTS=str(records_path), COURSE_NOTEBOOK=stem,
                       COURSE_RESULTS_DIR=str(work / "results"),  # keep the course's results/ clean
-                      COURSE_KEYS_DIR=str(notebooks.keys_path("x", Path(root)).parent))
+                      COURSE_KEYS_DIR=str(notebooks.keys_dir(Path(root))))
     if extra_cases:
         os.environ["COURSE_EXTRA_CASES"] = str(Path(extra_cases).resolve())
     deadline = start + timeout

@@ -307,8 +307,15 @@ def student_path(path: Path, root: Path | None = None) -> Path:
     return root / EXERCISES / path.parent.name / path.name
 
 
+def keys_dir(root: Path | None = None) -> Path:
+    """The folder of the question keys of the course at ``root``."""
+    return (root or config.REPO_ROOT) / "utils" / "checks" / "keys"
+
+
 def keys_path(lesson: str, root: Path | None = None) -> Path:
-    return (root or config.REPO_ROOT) / "utils" / "checks" / "keys" / f"{lesson}.json"
+    from utils.checks import questions
+
+    return questions.key_path(lesson, keys_dir(root))
 
 
 def write_keys(nb: NotebookNode, lesson: str, root: Path | None = None) -> Path | None:

@@ -337,12 +337,18 @@ def summary(notebook: str | None = None) -> None:
     """
     notebook = notebook or config.notebook()
     table = Summary(notebook or "", summary_rows(notebook))
-    try:
-        from IPython import get_ipython
+    if in_ipython():
         from IPython.display import display
-    except ImportError:
-        get_ipython = None  # noqa: N806
-    if get_ipython is not None and get_ipython() is not None:
+
         display(table)
     else:
         print(repr(table))
+
+
+def in_ipython() -> bool:
+    """True inside a Jupyter/IPython kernel, where rich output (HTML, Markdown) is displayed."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None

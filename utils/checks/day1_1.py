@@ -29,27 +29,25 @@ def _affine_diagnose(out: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, name
         raise AssertionError(f"{name} equals x @ W.T + b: W is used transposed; W has shape (D, M)")
 
 
+def _affine_case(fn: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> None:
+    """A batch case: the shape of x @ W + b, the likely mistake named, then the values."""
+    out = _h.call(fn, x.copy(), W.copy(), b.copy(), hint=_AFFINE_HINT)
+    name = f"affine_forward(x {x.shape}, W {W.shape}, b {b.shape})"
+    expect_shape(out, (x.shape[0], W.shape[1]), name)
+    _affine_diagnose(out, x, W, b, name)
+    assert_close(out, x @ W + b, name=name)
+
+
 @affine_forward.case("batch x: (4, 3), W: (3, 2), b: (2,) -> (4, 2)")
 def _(fn: Any) -> None:
     rng = np.random.default_rng(0)
-    x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
-    out = _h.call(fn, x.copy(), W.copy(), b.copy(), hint=_AFFINE_HINT)
-    name = "affine_forward(x (4, 3), W (3, 2), b (2,))"
-    expect_shape(out, (4, 2), name)
-    _affine_diagnose(out, x, W, b, name)
-    assert_close(out, x @ W + b, name=name)
+    _affine_case(fn, rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2))
 
 
 @affine_forward.case("square W: W must not be transposed")
 def _(fn: Any) -> None:
     x = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])
-    W = np.arange(9.0).reshape(3, 3) - 4.0
-    b = np.array([0.5, -1.0, 2.0])
-    out = _h.call(fn, x.copy(), W.copy(), b.copy(), hint=_AFFINE_HINT)
-    name = "affine_forward(x (2, 3), W (3, 3), b (3,))"
-    expect_shape(out, (2, 3), name)
-    _affine_diagnose(out, x, W, b, name)
-    assert_close(out, x @ W + b, name=name)
+    _affine_case(fn, x, np.arange(9.0).reshape(3, 3) - 4.0, np.array([0.5, -1.0, 2.0]))
 
 
 @affine_forward.case("a single sample x: (3,) -> (2,)")

@@ -170,41 +170,43 @@ def _normalize_choice(value: Any) -> str | None:
     return v if v in LABELS else None
 
 
-def judge(q: Question, value: Any) -> tuple[str, str]:
-    """``(status, message)`` for the answer ``value`` to ``q``; no side effects."""
+def _verdict(q: Question, value: Any) -> tuple[str, str, str]:
+    """``(status, verdict, detail)``: the one-line verdict, and the reason or hint that follows it
+    (Markdown, possibly LaTeX; empty when there is none)."""
     if value is None:
         what = 'a number' if q.kind == "numeric" else '"a", "b", "c" or "d"'
-        return core.NOT_IMPLEMENTED, f"{q.name}: not answered yet. Replace None by {what}."
+        return core.NOT_IMPLEMENTED, f"{q.name}: not answered yet. Replace None by {what}.", ""
     if q.kind == "numeric":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return core.FAIL, f"{q.name}: {value!r} is not a number; answer with a number."
+            return core.FAIL, f"{q.name}: {value!r} is not a number; answer with a number.", ""
         x, want = float(value), float(q.answer)
         ok = (abs(x - want) <= q.tolerance if q.tolerance is not None
               else math.isclose(x, want, rel_tol=DEFAULT_RTOL, abs_tol=1e-12))
         if ok:
-            return core.PASS, f"{q.name}: {value:g} is right."
-        hint = f" Hint: {q.hint}" if q.hint else ""
-        return core.FAIL, f"{q.name}: {value:g} is not right.{hint}"
+            return core.PASS, f"{q.name}: {value:g} is right.", ""
+        return core.FAIL, f"{q.name}: {value:g} is not right.", f"Hint: {q.hint}" if q.hint else ""
     label = _normalize_choice(value)
     if label is None:
-        return core.FAIL, f'{q.name}: {value!r} is not one of the choices "a", "b", "c", "d".'
+        return core.FAIL, f'{q.name}: {value!r} is not one of the choices "a", "b", "c", "d".', ""
     if label == q.answer:
-        return core.PASS, f"{q.name}: ({label}) is right."
+        return core.PASS, f"{q.name}: ({label}) is right.", ""
     why = q.why.get(label, "").lstrip("✗").strip()
-    return core.FAIL, f"{q.name}: ({label}) is not right. {why} Try another choice.".rstrip()
+    return core.FAIL, f"{q.name}: ({label}) is not right.", f"{why} Try another choice.".strip()
+
+
+def judge(q: Question, value: Any) -> tuple[str, str]:
+    """``(status, message)`` for the answer ``value`` to ``q``; no side effects."""
+    status, verdict, detail = _verdict(q, value)
+    return status, f"{verdict} {detail}".rstrip()
 
 
 def _show_markdown(text: str) -> None:
-    try:
-        from IPython import get_ipython
+    if core.in_ipython():
         from IPython.display import Markdown, display
-    except ImportError:  # plain Python: the text is readable as it is
-        print(text)
-        return
-    if get_ipython() is None:
-        print(text)
-    else:
+
         display(Markdown(text))
+    else:  # plain Python: the text is readable as it is
+        print(text)
 
 
 def answer(question_id: str, value: Any) -> None:
@@ -219,14 +221,12 @@ def answer(question_id: str, value: Any) -> None:
         known = ", ".join(sorted(questions)) or "none"
         raise KeyError(f"no exam-style question {question_id!r} (questions of {lesson}: {known})")
     q = questions[question_id]
-    status, message = judge(q, value)
+    status, verdict, detail = _verdict(q, value)
     symbol = {core.PASS: "✓", core.FAIL: "✗", core.NOT_IMPLEMENTED: "…"}[status]
-    head, _, why = message.partition(" is not right. ")
-    if status == core.FAIL and why:  # the reason may hold LaTeX: show it rendered
-        print(f"{symbol} {head} is not right.")
-        _show_markdown(why)
-    else:
-        print(f"{symbol} {message}")
+    print(f"{symbol} {verdict}")
+    if detail:  # the reason or hint may hold LaTeX: show it rendered
+        _show_markdown(detail)
     if status == core.PASS:
         _show_markdown(q.explanation)
+    message = f"{verdict} {detail}".rstrip()
     core.record(question_id, status, message, 1.0 if status == core.PASS else 0.0, 1.0)
