@@ -21,7 +21,7 @@ CELL_TIMEOUT ?= 300
 NB ?= notebooks exercises
 RECORDS := results/quick/exercise_records.jsonl
 
-.PHONY: help install lab test lint unit ui-deps notebooks-quick quick full exercises strip check \
+.PHONY: help install lab test lint unit ui-deps sandbox-deps notebooks-quick quick full exercises strip check \
   lock check-lock clean
 
 help:
@@ -73,7 +73,10 @@ lint: install check-lock
 ui-deps: install
 	@$(BIN)/python -m tests.uikit install-chromium
 
-unit: install ui-deps
+sandbox-deps: install
+	@$(BIN)/python -m tests.uikit install-bubblewrap
+
+unit: install ui-deps sandbox-deps
 	COURSE_MODE=quick $(BIN)/python -m pytest tests -n $(JOBS) --durations=10 -q -rs
 
 # nbval executes every cell; checkers append their records to $(RECORDS), then `verify`

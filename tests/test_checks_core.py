@@ -14,6 +14,7 @@ import pytest
 import tests
 from utils import checks, config, notebooks
 from utils.checks import __main__ as verify_cli
+from utils.checks import core, remote
 from utils.checks.core import Checker, assert_close
 
 REPO = config.REPO_ROOT
@@ -102,22 +103,37 @@ def test_summary_lists_every_exercise_of_the_notebook(capsys) -> None:
     assert "one_hot" in out and "✓ passed" in out and "done" in out
 
 
-def test_extra_cases_from_a_lecturer_file(tmp_path, monkeypatch) -> None:
+def test_extra_cases_from_a_lecturer_file_are_judged_from_a_recording(tmp_path, monkeypatch) -> None:
     chk = _checker("square_extra")
+    monkeypatch.setitem(core.REGISTRY, chk.id, chk)
+    chk.reference = lambda x: x**2
     extra = tmp_path / "extra.py"
     extra.write_text(
         "import numpy as np\n"
-        "CASES = {'9_9/square_extra': [dict(args=(np.array([3.0]),), points=5, name='big')]}\n"
+        "SECRET = 'do-not-show'\n"
+        "CASES = {'9_9/square_extra': [dict(args=lambda rng: (rng.uniform(2.6, 5.0, 3),),\n"
+        "                                   points=5, name='big')]}\n"
     )
-    monkeypatch.setenv("COURSE_EXTRA_CASES", str(extra))
+    specs = core.load_extra_cases(extra)
+    (name, points, spec), = specs["9_9/square_extra"]
+    args, kwargs = core.draw_args(spec, np.random.default_rng(7))
+    assert name == "big" and points == 5 and np.all(args[0] > 2.5)
+    assert not np.array_equal(args[0], core.draw_args(spec, np.random.default_rng(8))[0])
 
     def fits_visible_cases_only(x):
         return np.where(np.abs(x) > 2.5, 0.0, x**2)
 
-    with pytest.raises(AssertionError, match=r"\[big\]"):
-        chk(fits_visible_cases_only)
-    assert checks.RECORDS[-1].points == 3 and checks.RECORDS[-1].max_points == 8
-    assert chk.run(lambda x: x**2).points == 8
+    cases = chk.cases + [core.compare_case(chk, "extra", args, kwargs, 1.0)]
+    for student, want in ((fits_visible_cases_only, ("fail", 3.0)), (lambda x: x**2, ("pass", 8.0))):
+        tapes = json.loads(json.dumps({"exercise": chk.id, "cases": remote.record_cases(cases, student)}))
+        status, message, got, total = remote._judge_cases(
+            chk, chk.cases + [core.compare_case(chk, name, args, kwargs, points, hidden=True)], tapes)
+        assert (status, got, total) == (*want, 8.0), message
+    assert "[big] wrong result on this hidden case" in message or status == "pass"
+    status, message, *_ = remote._judge_cases(
+        chk, chk.cases + [core.compare_case(chk, name, args, kwargs, points, hidden=True)],
+        {"exercise": chk.id, "cases": remote.record_cases(cases, fits_visible_cases_only)})
+    assert "hidden case" in message and str(args[0][0])[:5] not in message and "SECRET" not in message
 
 
 # ------------------------------------------------------------ CI verification of nbval records

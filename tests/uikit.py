@@ -52,16 +52,21 @@ def why_no_chromium() -> str:
 
 def install_chromium() -> tuple[bool, str]:
     """Make sure ``/usr/bin/chromium`` exists: ``(True, how)`` or ``(False, why not)``."""
-    if chromium_available():
-        return True, f"{CHROMIUM} is installed"
+    return apt_install("chromium", CHROMIUM)
+
+
+def apt_install(package: str, binary: Path) -> tuple[bool, str]:
+    """Make sure Debian's ``package`` provides ``binary``: ``(True, how)`` or ``(False, why not)``."""
+    if binary.is_file() and os.access(binary, os.X_OK):
+        return True, f"{binary} is installed"
     apt = shutil.which("apt-get")
     if apt is None:
-        return False, f"{CHROMIUM} is missing and there is no apt-get to install Debian's chromium"
+        return False, f"{binary} is missing and there is no apt-get to install Debian's {package}"
     if os.geteuid() != 0:
-        return False, (f"{CHROMIUM} is missing and installing it needs root: "
-                       "sudo apt-get install chromium (or run `make ui-deps` as root)")
+        return False, (f"{binary} is missing and installing it needs root: "
+                       f"sudo apt-get install {package}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "chromium"]):
+    for cmd in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", package]):
         try:
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
                                   timeout=APT_TIMEOUT, check=False)
@@ -70,9 +75,9 @@ def install_chromium() -> tuple[bool, str]:
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip()[-1500:]
             return False, f"`{' '.join(cmd)}` failed ({proc.returncode}):\n{tail}"
-    if not chromium_available():
-        return False, f"apt-get installed chromium but {CHROMIUM} is still missing"
-    return True, f"installed Debian's chromium ({CHROMIUM})"
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        return False, f"apt-get installed {package} but {binary} is still missing"
+    return True, f"installed Debian's {package} ({binary})"
 
 
 def free_port() -> int:
@@ -138,16 +143,26 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv != ["install-chromium"]:
-        print("usage: python -m tests.uikit install-chromium", file=sys.stderr)
+    """``install-chromium`` (the UI test) or ``install-bubblewrap`` (the grader's sandbox)."""
+    needs = {"install-chromium": ("ui-deps", "chromium", CHROMIUM, "the UI test needs Chromium",
+                                  "tests/test_ui.py will be skipped"),
+             "install-bubblewrap": ("sandbox-deps", "bubblewrap", Path("/usr/bin/bwrap"),
+                                    "the grader's tests need a contained kernel",
+                                    "the grader will run kernels uncontained")}
+    if len(argv) != 1 or argv[0] not in needs:
+        print(f"usage: python -m tests.uikit {{{','.join(needs)}}}", file=sys.stderr)
         return 2
-    ok, message = install_chromium()
-    print(f"[ui-deps] {message}")
+    tag, package, binary, why, otherwise = needs[argv[0]]
+    if package == "bubblewrap" and not sys.platform.startswith("linux"):
+        print(f"[{tag}] not Linux: {otherwise}")
+        return 0
+    ok, message = apt_install(package, binary)
+    print(f"[{tag}] {message}")
     if not ok:
         if in_ci():
-            print("[ui-deps] CI=true: the UI test needs Chromium", file=sys.stderr)
+            print(f"[{tag}] CI=true: {why}", file=sys.stderr)
             return 1
-        print("[ui-deps] tests/test_ui.py will be skipped")
+        print(f"[{tag}] {otherwise}")
     return 0
 
 

@@ -3,8 +3,10 @@
 Each submission (a notebook saved from JupyterLab or downloaded from Colab, or a folder of them)
 is matched to its lesson, rebuilt with the course's own checker cells (an edited or deleted
 checker cell still gets the real check; a duplicated exercise cell counts once), executed in its
-own kernel in quick mode, in parallel, with a per-notebook timeout. The checkers' structured
-records (``COURSE_RESULTS``) give each exercise's status and points; no printed output is read.
+own contained kernel (:mod:`utils.sandbox`) in quick mode, in parallel, with a per-notebook
+timeout. Each check is recorded in that kernel and judged here (:mod:`utils.checks.remote`): the
+kernel sends only what the student's code answered, never a verdict, and the lecturer's
+grading-only cases never reach it. :mod:`utils.review` flags code a lecturer should look at.
 
 Writes a CSV (one row a submission) and, with ``--feedback DIR``, one Markdown file a submission
 with the checkers' messages. A submission that cannot run gets a clear status; the grader
@@ -14,6 +16,7 @@ itself does not crash on a bad submission.
 from __future__ import annotations
 
 import argparse
+import ast
 import builtins
 import copy
 import csv
@@ -24,16 +27,21 @@ import json
 import keyword
 import os
 import re
+import secrets
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import tokenize
+import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 from nbformat import NotebookNode
 
 from utils import config, notebooks
@@ -65,6 +73,8 @@ class Result:
     seconds: float = 0.0
     exercises: list[Exercise] = field(default_factory=list)
     code: dict[str, str] = field(default_factory=dict)  # exercise id -> the student's code
+    flags: list[str] = field(default_factory=list)  # for the lecturer to look at (utils.review)
+    contained: str = ""  # "bwrap", or "no" (utils.sandbox.containment)
 
     @property
     def total(self) -> float:
@@ -172,27 +182,115 @@ def rebuild(student: NotebookNode, course: NotebookNode) -> tuple[NotebookNode, 
 def _first_error(cell: NotebookNode) -> str | None:
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
-            return f"{out.get('ename')}: {out.get('evalue')}"
+            return _short(f"{out.get('ename')}: {out.get('evalue')}")
     return None
 
 
-def grade_one(path: str, root: str, timeout: float, lesson: str | None,
-              extra_cases: str | None, mode: str) -> Result:
-    """Grade one submission; every failure becomes a status, never an exception."""
+def _short(text: str, n: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _sent(cell: NotebookNode, mime: str) -> list[Any]:
+    """What the kernel sent to the grader in this cell's outputs (see utils.checks.remote)."""
+    return [out["data"][mime] for out in cell.get("outputs", [])
+            if out.get("output_type") in ("display_data", "execute_result")
+            and isinstance(out.get("data"), dict) and mime in out["data"]]
+
+
+def checked_expression(source: str) -> str | None:
+    """``EXPR`` of the course's checker cell ``utils.checks.NAME(EXPR)``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute) \
+                and ast.unparse(node.func.value) == "utils.checks":
+            return ast.unparse(node.args[0])
+    return None
+
+
+def _record_source(exercise: str, expr: str, extra_args: list[tuple[tuple, dict]]) -> str:
+    from utils.checks import remote
+
+    payload = json.dumps(remote.pack([(a, k) for a, k in extra_args]))
+    return (f'__import__("utils.checks.remote", fromlist=["record"]).record('
+            f"{exercise!r}, {expr}, extra={payload!r})")
+
+
+def kernel_env(stem: str, mode: str, work: Path) -> dict[str, str]:
+    """The kernel's whole environment: what the course needs, nothing of the grader's."""
+    env = {"HOME": str(work), "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+           "COURSE_MODE": mode, "COURSE_NOTEBOOK": stem, "COURSE_GRADING": "1", "COURSE_OFFLINE": "1",
+           "COURSE_RESULTS_DIR": str(work / "results"), "COURSE_CACHE_DIR": str(work / ".cache"),
+           "MPLCONFIGDIR": str(work / ".matplotlib"), "MPLBACKEND": "agg",
+           "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "KERAS_HOME": str(work / ".keras")}
+    data_dirs = [str(p) for p, _ in _data_dirs()]
+    if data_dirs:
+        env["COURSE_DATA_DIR"] = os.pathsep.join(data_dirs)
+    shared = _shared_cache()
+    if shared is not None:  # derived data (tokenized IMDB): the grader's, read-only in the kernel
+        env["COURSE_CACHE_DIR"] = str(shared)
+    return env
+
+
+def _shared_cache() -> Path | None:
+    from utils import data
+
+    cache = data.cache_dir()
+    return cache.resolve() if cache.is_dir() else None
+
+
+def _data_dirs() -> list[tuple[Path, str]]:
+    from utils import data
+
+    return [(p.resolve(), "data") for p in data.search_path() if p.is_dir()]
+
+
+def _kernel_manager(argv: list[str], work: Path, attempt: int, uid: int | None) -> Any:
+    from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
+
+    class SandboxKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            return KernelSpec(argv=argv, display_name="graded submission", language="python")
+
+        def write_connection_file(self, **kw: Any) -> None:
+            super().write_connection_file(**kw)
+            if uid is not None:  # the kernel runs as its own user and must read its ports and key
+                os.chown(self.connection_file, uid, uid)
+
+    # Unix-socket transport at a path of this submission's own: no TCP port races between
+    # the kernels that the parallel workers start at the same moment, and no network needed.
+    return SandboxKernelManager(transport="ipc", ip=str(work / f"k{attempt}"),
+                                connection_file=str(work / f"kernel-{attempt}.json"))
+
+
+def grade_one(path: str, root: str, timeout: float, lesson: str | None,
+              extra_cases: str | None, mode: str, seed: int = 0) -> Result:
+    """Grade one submission; every failure becomes a status, never an exception.
+
+    The submission's cells run in a contained kernel (:mod:`utils.sandbox`); each check is
+    recorded there and judged here (:mod:`utils.checks.remote`), so nothing the submission
+    does in its kernel can write a verdict.
+    """
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from utils import checks
+    from utils import checks, review, sandbox
+    from utils.checks import core, questions, remote
 
     start = time.time()
-    res = Result(submission=path)
+    res = Result(submission=path, contained=sandbox.containment()[0])
     known = course_notebooks(Path(root))
     try:
         student = nbformat.read(path, as_version=4)
     except Exception as err:  # not JSON, not a notebook: a status, not a crash
-        res.status, res.detail = UNREADABLE, f"{type(err).__name__}: {err}"
+        res.status, res.detail = UNREADABLE, _short(f"{type(err).__name__}: {err}")
         return res
     stem = identify(student, Path(path).name, known)
     if lesson and (stem is None or not (stem == lesson or stem.startswith(lesson + "_"))):
@@ -205,66 +303,112 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
     res.notebook = stem
     course = nbformat.read(known[stem], as_version=4)
     nb, res.code = rebuild(student, course)
+    res.flags = review.flags(nb, course)
     expected = [c.metadata["course"].get("exercise") or c.metadata["course"]["question"]
                 for c in course.cells
                 if {"exercise", "question"} & set(c.metadata.get("course", {}))]
+    keys = questions.load_keys(core.lesson_of(stem), notebooks.keys_dir(Path(root)))
+
+    # The lecturer's grading-only cases: read here, never by the kernel; inputs drawn afresh.
+    specs = core.load_extra_cases(extra_cases) if extra_cases else {}
+    rng = np.random.default_rng([seed, zlib.crc32(Path(path).name.encode())])
+    extra = {ex: [(name, points, *core.draw_args(spec, rng)) for name, points, spec in cases]
+             for ex, cases in specs.items()}
 
     work = Path(tempfile.mkdtemp(prefix="grade-"))
-    records_path = work / "records.jsonl"
-    os.environ.update(COURSE_MODE=mode, COURSE_RESULTS=str(records_path), COURSE_NOTEBOOK=stem,
-                      COURSE_RESULTS_DIR=str(work / "results"),  # keep the course's results/ clean
-                      COURSE_KEYS_DIR=str(notebooks.keys_dir(Path(root))))
-    if extra_cases:
-        os.environ["COURSE_EXTRA_CASES"] = str(Path(extra_cases).resolve())
+    shutil.copy(path, work / Path(path).name)  # its own notebook, and nothing else
+    uid = sandbox.kernel_uid()
+    if uid is not None:
+        os.chown(work, uid, uid)
+        os.chown(work / Path(path).name, uid, uid)
+    env = kernel_env(stem, mode, work)
+    readable = [Path(checks.__file__).resolve().parents[1], *(p for p, _ in _data_dirs()),
+                *([_shared_cache()] if _shared_cache() else [])]
+    limits = sandbox.Limits(cpu_seconds=int(2 * timeout + 60))
+    argv = sandbox.kernel_argv(work, readable, env, limits)
     deadline = start + timeout
 
     def remaining(cell: NotebookNode) -> int:
         return max(1, int(deadline - time.time()))
 
+    verdicts: dict[str, Exercise] = {}
+    answers: dict[str, Any] = {}
+    checker_error: dict[str, str] = {}
+
+    async def execute(client: NotebookClient, run_nb: NotebookNode) -> None:
+        async with client.async_setup_kernel(env=env, cwd=str(work), stdout=subprocess.DEVNULL,
+                                             stderr=log):
+            for i, cell in enumerate(run_nb.cells):
+                ex = cell.metadata.get("course", {}).get("checker")
+                if ex:
+                    expr = checked_expression(cell.source)
+                    cell.source = _record_source(ex, expr or "None",
+                                                 [(a, k) for _, _, a, k in extra.get(ex, [])])
+                await client.async_execute_cell(cell, i)
+                if ex:
+                    err = _first_error(cell)
+                    sent = [r for r in _sent(cell, remote.MIME_RECORDING)
+                            if isinstance(r, dict) and r.get("exercise") == ex]
+                    if err or not sent:
+                        checker_error[ex] = err or "your notebook sent no recording of the check"
+                        continue
+                    status, message, points, max_points = remote.judge(ex, sent[-1], extra.get(ex, []))
+                    verdicts[ex] = Exercise(ex, status, points, max_points, message)
+                    if "not checked:" in message:
+                        res.flags.append(f"{ex}: the recording does not match the course's check "
+                                         "(course code changed in the kernel?)")
+                    if status == core.PASS:  # later cells `use` the student's function, as in self-study
+                        grant = nbformat.v4.new_code_cell(
+                            f'__import__("utils.checks.core", fromlist=["_passed"])._passed.append({expr})')
+                        await client.async_execute_cell(grant, i)
+                for qid in set(ANSWER_ID_RE.findall(cell.source)):
+                    got = [a for a in _sent(cell, remote.MIME_ANSWER)
+                           if isinstance(a, dict) and a.get("id") == qid]
+                    if got:
+                        answers[qid] = got[-1].get("value")
+
+    log = tempfile.TemporaryFile()  # the kernel's stderr, outside its reach, for a start failure
     for attempt in range(1, 4):  # a kernel that fails to start is retried, not the student's fault
-        records_path.unlink(missing_ok=True)
         run_nb = copy.deepcopy(nb)
-        # Unix-socket transport at a path of this submission's own: no TCP port races between
-        # the kernels that the parallel workers start at the same moment.
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(work / f"k{attempt}"))
-        client = NotebookClient(run_nb, km=km, timeout_func=remaining, allow_errors=True,
+        verdicts.clear(), answers.clear(), checker_error.clear()
+        client = NotebookClient(run_nb, km=_kernel_manager(argv, work, attempt, uid),
+                                timeout_func=remaining, allow_errors=True,
                                 resources={"metadata": {"path": str(work)}})
         try:
-            client.execute()
+            run_sync(execute)(client, run_nb)
             res.status, res.detail = OK, ""
         except CellTimeoutError:
             res.status, res.detail = TIMEOUT, f"stopped after the {timeout:g} s limit"
         except DeadKernelError as err:
-            res.status, res.detail = CRASHED, str(err)
+            res.status, res.detail = CRASHED, _short(f"the kernel stopped: {err}")
         except Exception as err:  # kernel failed to start, etc.
-            res.status, res.detail = ERROR, f"{type(err).__name__}: {err}"
-        finally:
-            if km.has_kernel:
-                run_sync(km.shutdown_kernel)(now=True)
+            log.seek(0)
+            tail = log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+            res.status, res.detail = ERROR, _short(f"{type(err).__name__}: {err} {' '.join(tail)}")
         started = any(c.get("execution_count") for c in run_nb.cells)
         if started or time.time() > deadline:
             break
     nb = run_nb
+    log.close()
+    shutil.rmtree(work, ignore_errors=True)
 
-    records: dict[str, dict] = {}
-    if records_path.exists():
-        for line in records_path.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            records[rec["exercise"]] = rec
-    checker_error = {c.metadata["course"]["checker"]: _first_error(c) for c in nb.cells
-                     if "checker" in c.metadata.get("course", {})}
     answered = {m.group(1) for c in nb.cells for m in ANSWER_ID_RE.finditer(c.source)}
     for ex in expected:
         chk = checks.REGISTRY.get(ex)
-        max_points = chk.max_points if chk else 1.0  # an exam-style question is worth 1 point
-        rec = records.get(ex)
-        if rec:
-            item = Exercise(ex, rec["status"], rec["points"], rec["max_points"], rec["message"])
+        if chk is not None:
+            max_points = chk.max_points + sum(p for _, p, _, _ in extra.get(ex, []))
+        else:
+            max_points = 1.0  # an exam-style question
+        if ex in verdicts:
+            item = verdicts[ex]
+        elif chk is None and ex in answers and ex in keys:
+            status, message = questions.judge(keys[ex], remote.unpack(answers[ex]) if not isinstance(
+                answers[ex], str) else answers[ex])
+            item = Exercise(ex, status, 1.0 if status == core.PASS else 0.0, 1.0, message)
         elif ex not in res.code and ex not in answered:
             item = Exercise(ex, MISSING, 0.0, max_points, "the exercise cell was not found")
         elif checker_error.get(ex):
-            item = Exercise(ex, ERROR, 0.0, max_points,
-                            f"the check could not run: {checker_error[ex]}")
+            item = Exercise(ex, ERROR, 0.0, max_points, f"the check could not run: {checker_error[ex]}")
         else:
             item = Exercise(ex, NOT_RUN, 0.0, max_points, "not reached before the notebook stopped")
         res.exercises.append(item)
@@ -301,7 +445,7 @@ def write_csv(results: list[Result], out: Path) -> None:
     ids = sorted({e.id for r in results for e in r.exercises})
     head = ["submission", "notebook", "status", "detail"]
     head += list(itertools.chain.from_iterable((f"{i} status", f"{i} points") for i in ids))
-    head += ["total", "max_total", "seconds"]
+    head += ["total", "max_total", "flags", "contained", "seconds"]
     with open(out, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(head)
@@ -310,7 +454,7 @@ def write_csv(results: list[Result], out: Path) -> None:
             row: list[Any] = [r.submission, r.notebook, r.status, r.detail]
             for i in ids:
                 row += [ex[i].status, f"{ex[i].points:g}"] if i in ex else ["", ""]
-            row += [f"{r.total:g}", f"{r.max_total:g}", r.seconds]
+            row += [f"{r.total:g}", f"{r.max_total:g}", "; ".join(r.flags), r.contained, r.seconds]
             w.writerow(row)
 
 
@@ -380,13 +524,27 @@ def similarity(results: list[Result], threshold: float = 0.9) -> list[tuple[str,
 
 # ------------------------------------------------------------------ CLI
 def grade(paths: list[str], *, jobs: int, timeout: float, root: Path, lesson: str | None = None,
-          extra_cases: str | None = None, mode: str = "quick", progress: bool = True) -> list[Result]:
-    """Grade every submission in ``paths`` with ``jobs`` worker processes."""
+          extra_cases: str | None = None, mode: str = "quick", progress: bool = True,
+          seed: int | None = None) -> list[Result]:
+    """Grade every submission in ``paths`` with ``jobs`` worker processes.
+
+    ``seed`` draws the inputs of the lecturer's grading-only cases (default: a fresh one).
+    """
     from tqdm.auto import tqdm
 
+    from utils import sandbox
+    from utils.checks import core
+
+    if extra_cases:
+        core.load_extra_cases(extra_cases)  # a broken file stops here, before any kernel starts
+    seed = secrets.randbits(32) if seed is None else seed
+    kind, why = sandbox.containment()
+    if kind != "bwrap":
+        print(f"warning: kernels run uncontained ({why}); the CSV says contained = no",
+              file=sys.stderr)
     files = collect(paths)
     results: list[Result] = []
-    args = [(f, str(root), timeout, lesson, extra_cases, mode) for f in files]
+    args = [(f, str(root), timeout, lesson, extra_cases, mode, seed) for f in files]
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(_safe_grade, *a) for a in args]
         for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress,
@@ -406,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook", dest="lesson",
                         help="the assignment, e.g. 1_2: other notebooks get status wrong_notebook")
     parser.add_argument("--extra-cases", help="lecturer's Python file with grading-only CASES")
+    parser.add_argument("--seed", type=int, help="seed of the extra cases' inputs (default: fresh)")
     parser.add_argument("--similarity", action="store_true",
                         help="flag pairs of submissions with nearly identical answers")
     parser.add_argument("--threshold", type=float, default=0.9, help="similarity threshold")
@@ -414,7 +573,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     t0 = time.time()
     results = grade(args.submissions, jobs=args.jobs, timeout=args.timeout, root=args.course,
-                    lesson=args.lesson, extra_cases=args.extra_cases, mode=args.mode)
+                    lesson=args.lesson, extra_cases=args.extra_cases, mode=args.mode,
+                    seed=args.seed)
     write_csv(results, args.output)
     if args.feedback:
         args.feedback.mkdir(parents=True, exist_ok=True)
@@ -422,7 +582,8 @@ def main(argv: list[str] | None = None) -> int:
             (args.feedback / f"{Path(r.submission).stem}.md").write_text(feedback(r), encoding="utf-8")
     for r in results:
         print(f"{r.total:5g}/{r.max_total:<4g} {r.status:<16} {r.submission}"
-              + (f"  ({r.detail})" if r.detail else ""))
+              + (f"  ({r.detail})" if r.detail else "")
+              + (f"  [{len(r.flags)} flag{'s' * (len(r.flags) > 1)} in the CSV]" if r.flags else ""))
     if args.similarity:
         pairs = similarity(results, args.threshold)
         print(f"similar pairs (score >= {args.threshold}): {len(pairs) or 'none'}")

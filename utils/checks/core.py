@@ -10,8 +10,11 @@ A checker runs its cases on the student's function (or class) and
   to bottom.
 
 Each call appends one structured record to :data:`RECORDS` (in the kernel) and, when the
-environment variable ``COURSE_RESULTS`` names a file, one JSON line to that file. Nothing reads
-a status from printed output. Taught in 0_1.
+environment variable ``COURSE_RESULTS`` names a file, one JSON line to that file: the progress
+table and CI's solved-vs-stub verification read them. Nothing reads a status from printed
+output. The grader trusts none of this: it records each check in the student's kernel and
+judges it in its own process (:mod:`utils.checks.remote`), with the same :func:`evaluate`.
+Taught in 0_1.
 """
 
 from __future__ import annotations
@@ -50,16 +53,52 @@ class Record:
 RECORDS: list[Record] = []
 REGISTRY: dict[str, Checker] = {}
 _passed: list[Any] = []  # student objects that passed their checker (for `use`)
-_extra_cache: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
 
 @dataclass
 class Case:
-    """One test of a checker: ``run(student)`` raises AssertionError when the answer is wrong."""
+    """One test of a checker: ``run(student)`` raises AssertionError when the answer is wrong.
+
+    hidden: a grading-only case of the lecturer's, whose failure names no inputs or values.
+    """
 
     name: str
     run: Callable[[Any], None]
     points: float = 1.0
+    hidden: bool = False
+
+
+def evaluate(chk: Checker, cases: list[Case], student: Callable[[int], Any]) -> tuple[str, str, float, float]:
+    """Run each case on ``student(i)``: (status, message, points earned, points possible).
+
+    The one place a verdict is made, in self-study (:meth:`Checker.run`) and in the grader
+    (:func:`utils.checks.remote.judge`). Stops at the first case the stub leaves unfinished.
+    """
+    from utils.checks.remote import Diverged
+
+    total = float(sum(c.points for c in cases))
+    earned, failures = 0.0, []
+    for i, case in enumerate(cases):
+        try:
+            case.run(student(i))
+        except NotImplementedError:
+            msg = f"{chk.name}: not implemented yet. Replace `raise NotImplementedError` with your code."
+            return NOT_IMPLEMENTED, msg, 0.0, total
+        except Diverged as err:
+            failures.append(f"[{case.name}] not checked: {err}; was the course's code changed "
+                            "in the notebook?")
+        except AssertionError as err:
+            failures.append(f"[{case.name}] " + ("wrong result on this hidden case (its inputs "
+                            "are not shown)" if case.hidden else str(err)).rstrip())
+        except Exception as err:  # the student's code crashed: a wrong answer, said kindly
+            detail = "" if case.hidden else f": {err}"
+            failures.append(f"[{case.name}] your code raised {type(err).__name__}{detail}")
+        else:
+            earned += case.points
+    if failures:
+        return FAIL, (f"{chk.name}: {len(failures)} of {len(cases)} checks failed "
+                      f"({earned:g}/{total:g} points).\n  " + "\n  ".join(failures)), earned, total
+    return PASS, f"{chk.name}: all {len(cases)} checks passed ({earned:g}/{total:g} points).", earned, total
 
 
 class Checker:
@@ -106,39 +145,19 @@ class Checker:
     def max_points(self) -> float:
         return float(sum(c.points for c in self.cases))
 
-    def _all_cases(self) -> list[Case]:
-        return self.cases + extra_cases(self)
-
     def __call__(self, student: Any) -> None:
         """Check ``student``; returns nothing, so a checker cell shows only the verdict."""
         self.run(student)
 
     def run(self, student: Any) -> Record:
         """Check ``student`` and return the record (raises AssertionError on a wrong answer)."""
-        cases = self._all_cases()
-        total = float(sum(c.points for c in cases))
-        earned, failures = 0.0, []
-        for case in cases:
-            try:
-                case.run(student)
-            except NotImplementedError:
-                msg = f"{self.name}: not implemented yet. Replace `raise NotImplementedError` with your code."
-                print(f"… {msg}")
-                return self._record(NOT_IMPLEMENTED, msg, 0.0, total)
-            except AssertionError as err:
-                failures.append(f"[{case.name}] {err}".rstrip())
-            except Exception as err:  # the student's code crashed: a wrong answer, said kindly
-                failures.append(f"[{case.name}] your code raised {type(err).__name__}: {err}")
-            else:
-                earned += case.points
-        if failures:
-            msg = (
-                f"{self.name}: {len(failures)} of {len(cases)} checks failed "
-                f"({earned:g}/{total:g} points).\n  " + "\n  ".join(failures)
-            )
+        status, msg, earned, total = evaluate(self, self.cases, lambda _: student)
+        if status == NOT_IMPLEMENTED:
+            print(f"… {msg}")
+            return self._record(NOT_IMPLEMENTED, msg, 0.0, total)
+        if status == FAIL:
             self._record(FAIL, msg, earned, total)
             raise AssertionError(msg)
-        msg = f"{self.name}: all {len(cases)} checks passed ({earned:g}/{total:g} points)."
         print(f"✓ {msg}")
         _passed.append(student)
         return self._record(PASS, msg, earned, total)
@@ -162,31 +181,45 @@ def record(exercise: str, status: str, message: str, points: float, max_points: 
     return rec
 
 
-def extra_cases(chk: Checker) -> list[Case]:
-    """Grading-only cases from the lecturer's file named by ``COURSE_EXTRA_CASES``.
+def load_extra_cases(path: str | Path) -> dict[str, list[tuple[str, float, Any]]]:
+    """``{exercise id: [(name, points, args spec), …]}`` from a lecturer's ``CASES`` file.
 
-    The file is Python and defines ``CASES = {"1_2/softmax": [{"args": (x,), "points": 1}, …]}``;
-    each case calls the student and the reference with the same arguments and compares them.
+    The file is Python and defines ``CASES = {"1_2/softmax": [{"args": …, "points": 1}, …]}``;
+    ``args`` is a tuple of arguments, or a function of a NumPy ``Generator`` returning that tuple
+    (drawn afresh for every grading run); ``kwargs`` likewise. Each case calls the student and
+    the reference with the same arguments and compares them with the checker's ``compare``.
     """
-    path = os.environ.get("COURSE_EXTRA_CASES")
-    if not path:
-        return []
-    if path not in _extra_cache:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"COURSE_EXTRA_CASES={path} does not exist")
-        _extra_cache[path] = runpy.run_path(path).get("CASES", {})
-    specs = _extra_cache[path].get(chk.id, [])
-    if specs and chk.reference is None:
-        raise ValueError(f"extra cases given for {chk.id}, whose checker has no reference")
-    cases = []
-    for i, spec in enumerate(specs, 1):
-        args, kwargs = tuple(spec.get("args", ())), dict(spec.get("kwargs", {}))
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"the extra-cases file {path} does not exist")
+    specs = runpy.run_path(str(path)).get("CASES", {})
+    out: dict[str, list[tuple[str, float, Any]]] = {}
+    for ex_id, cases in specs.items():
+        chk = REGISTRY.get(ex_id)
+        if chk is None:
+            raise ValueError(f"{path}: no exercise {ex_id!r} (known: {', '.join(sorted(REGISTRY))})")
+        if cases and chk.reference is None:
+            raise ValueError(f"extra cases given for {ex_id}, whose checker has no reference")
+        out[ex_id] = [(str(c.get("name", f"extra case {i}")), float(c.get("points", 1)), c)
+                      for i, c in enumerate(cases, 1)]
+    return out
 
-        def run(student: Any, args: tuple = args, kwargs: dict = kwargs) -> None:
-            chk.compare(student(*args, **kwargs), chk.reference(*args, **kwargs))
 
-        cases.append(Case(spec.get("name", f"extra case {i}"), run, float(spec.get("points", 1))))
-    return cases
+def draw_args(spec: dict[str, Any], rng: np.random.Generator) -> tuple[tuple, dict]:
+    """The arguments of one extra case: fixed, or drawn from ``rng``."""
+    args, kwargs = spec.get("args", ()), spec.get("kwargs", {})
+    args = args(rng) if callable(args) else args
+    kwargs = kwargs(rng) if callable(kwargs) else kwargs
+    return tuple(args), dict(kwargs)
+
+
+def compare_case(chk: Checker, name: str, args: tuple, kwargs: dict, points: float,
+                 hidden: bool = False) -> Case:
+    """A case calling the student and the reference with ``args`` and comparing the results."""
+
+    def run(student: Any) -> None:
+        chk.compare(student(*args, **kwargs), chk.reference(*args, **kwargs))
+
+    return Case(name, run, points, hidden)
 
 
 def assert_close(

@@ -9,6 +9,7 @@ import numpy as np
 
 from utils.checks import hints as _h
 from utils.checks.core import Checker, assert_close, expect_shape
+from utils.checks.remote import probe
 from utils.nn import functions as nnf
 
 sigmoid = Checker("1_2", "sigmoid", reference=nnf.sigmoid)
@@ -52,11 +53,15 @@ def _loads_global(fn: Any, name: str) -> bool:
     return any(ins.opname == "LOAD_GLOBAL" and ins.argval == name for ins in dis.get_instructions(code))
 
 
-def _uses_own_sigmoid(fn: Any) -> bool:
-    """Whether ``fn`` calls a global ``sigmoid`` that is not the course's (e.g. the notebook's)."""
+def _calls_own_sigmoid(fn: Any) -> bool:
     if not _loads_global(fn, "sigmoid"):
         return False
     return getattr(fn, "__globals__", {}).get("sigmoid") is not nnf.sigmoid
+
+
+def _uses_own_sigmoid(fn: Any) -> bool:
+    """Whether ``fn`` calls a global ``sigmoid`` that is not the course's (e.g. the notebook's)."""
+    return bool(probe(_calls_own_sigmoid, fn))
 
 
 _OWN_SIGMOID = (
@@ -65,14 +70,20 @@ _OWN_SIGMOID = (
 )
 
 
+def _own_sigmoid_of(fn: Any, x: np.ndarray) -> Any:
+    """The notebook's own ``sigmoid(x)``, or None when it crashes (or is the unfinished stub)."""
+    try:
+        return fn.__globals__["sigmoid"](x.copy())
+    except Exception:
+        return None
+
+
 def _own_sigmoid_is_wrong(fn: Any, x: np.ndarray) -> bool:
     """Whether ``fn`` calls the notebook's own ``sigmoid`` and that one is wrong at ``x``."""
     if not _uses_own_sigmoid(fn):
         return False
-    try:
-        return not _h.is_close(fn.__globals__["sigmoid"](x.copy()), nnf.sigmoid(x))
-    except Exception:  # it crashes (or is the unfinished stub): it is to blame
-        return True
+    own = probe(_own_sigmoid_of, fn, x)  # computed where the student's code runs
+    return own is None or not _h.is_close(own, nnf.sigmoid(x))
 
 
 def _d_sigmoid_of(fn: Any, x: np.ndarray) -> Any:

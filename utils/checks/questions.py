@@ -215,6 +215,11 @@ def answer(question_id: str, value: Any) -> None:
     Prints the verdict (and the explanation once the answer is right) and records it like an
     exercise: ``pass`` (1 point), ``fail`` or ``not_implemented`` (``value`` is None).
     """
+    if os.environ.get("COURSE_GRADING"):  # a graded run: the grader judges, outside this kernel
+        from utils.checks import remote
+
+        remote.send_answer(question_id, value)
+        return
     lesson = question_id.split("/")[0]
     questions = load_keys(lesson)
     if question_id not in questions:
