@@ -85,13 +85,13 @@ def _cell_flags(source: str, where: str, exercise: str | None, aliases: dict[str
         if text not in found:
             found.append(text)
 
-    refs = _ref_names(exercise) if exercise else lesson_refs
+    refs = _ref_names(exercise) if exercise else lesson_refs  # its own solution; elsewhere any
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute | ast.Name):
             name = _dotted(node, aliases) or ""
             if isinstance(node, ast.Attribute) and node.attr == "reference":
                 flag(f"{where}: reads a checker's `reference`, the course's solution")
-            if name.startswith("utils.") and name.split(".")[-1] in refs:
+            if name.startswith("utils.") and any(part in refs for part in name.split(".")[1:]):
                 flag(f"{where}: answers with `{name}`, the course's own solution")
             elif exercise and name.startswith("utils.checks.") and name not in ALLOWED_IN_EXERCISES:
                 flag(f"{where}: uses `{name}` of the course's checkers")
@@ -121,6 +121,22 @@ def _cell_flags(source: str, where: str, exercise: str | None, aliases: dict[str
     return found
 
 
+def _defined(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+
+
+def _dropped(stub: str, source: str, where: str) -> list[str]:
+    """Functions and methods the exercise asks for that the answer left out: in a subclass of
+    the course's class, the course's own version then runs."""
+    missing = sorted(_defined(stub) - _defined(source))
+    return [f"{where}: leaves out `{name}`, which the exercise asks for (the course's own may run)"
+            for name in missing if _defined(source)]
+
+
 def flags(nb: NotebookNode, course: NotebookNode) -> list[str]:
     """The review flags of a rebuilt submission, in cell order.
 
@@ -130,6 +146,8 @@ def flags(nb: NotebookNode, course: NotebookNode) -> list[str]:
     out: list[str] = []
     aliases = {"np": "numpy", "tf": "tensorflow", "plt": "matplotlib.pyplot"}
     untouched = {c.source.strip() for c in course.cells if c.cell_type == "code"}
+    stubs = {c.metadata["course"]["exercise"]: c.source for c in course.cells
+             if "exercise" in c.metadata.get("course", {})}
     lesson_refs = set().union(*[_ref_names(c.metadata["course"]["exercise"]) for c in course.cells
                                 if "exercise" in c.metadata.get("course", {})])
     k = 0
@@ -147,7 +165,11 @@ def flags(nb: NotebookNode, course: NotebookNode) -> list[str]:
         k += 1
         exercise = meta.get("exercise")
         where = exercise or f"code cell {k}"
-        for f in _cell_flags(cell.source, where, exercise, aliases, lesson_refs):
+        found = _cell_flags(cell.source, where, exercise, aliases, lesson_refs)
+        if exercise in stubs:  # what the exercise's own stub already holds is not the student's
+            given = set(_cell_flags(stubs[exercise], where, exercise, dict(aliases), lesson_refs))
+            found = [f for f in found if f not in given] + _dropped(stubs[exercise], cell.source, where)
+        for f in found:
             if f not in out:
                 out.append(f)
     return out

@@ -106,11 +106,21 @@ def _dirs_to(path: Path) -> list[str]:
     return out
 
 
+def python() -> str:
+    """This environment's interpreter (the virtual environment's, as the kernel needs it)."""
+    venv = Path(sys.prefix) / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
 def kernel_argv(work: Path, readable: list[Path], env: dict[str, str], limits: Limits) -> list[str]:
     """The command that starts one submission's kernel (``{connection_file}`` left for Jupyter)."""
-    python = str(Path(sys.prefix) / "bin" / "python") if (Path(sys.prefix) / "bin" / "python").exists() \
-        else sys.executable
-    kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return wrap([python(), "-m", "ipykernel_launcher", "-f", "{connection_file}"], work, readable,
+                env, limits)
+
+
+def wrap(cmd: list[str], work: Path, readable: list[Path], env: dict[str, str], limits: Limits) -> list[str]:
+    """``cmd`` contained: in ``work``, seeing ``readable`` read-only, with ``env`` and ``limits``."""
+    kernel = cmd
     limit = [sys.executable, "-m", "utils.sandbox", f"--memory={limits.memory}",
              f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_size}"]
     kind, _ = containment()
