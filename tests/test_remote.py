@@ -128,3 +128,45 @@ def test_probe_runs_where_the_student_object_lives() -> None:
     got = remote.probe(code_size, remote._rec_class("function")(tape, 0), 1)
     rep = remote._named(remote.Rep, remote._REP_CLASSES, "function")(remote.Replay(tape.events), 0)
     assert remote.probe(code_size, rep, 1) == got
+
+
+def test_a_keras_model_builder_and_its_training_fit_the_recording() -> None:
+    """The shape of the Day 2-4 checkers: a builder returns a Keras model, a loop trains it."""
+    import keras
+
+    chk = core.Checker("9_9", "build_mlp", reference=None, register=False)
+
+    @chk.case()
+    def builds(fn):
+        model = fn(4, 3)
+        assert type(model).__name__ == "Sequential", type(model).__name__
+        assert len(model.layers) == 2 and model.layers[-1].units == 3
+        assert model.count_params() == (4 * 8 + 8) + (8 * 3 + 3)
+        out = model(np.ones((5, 4), dtype="float32"))
+        assert tuple(out.shape) == (5, 3)
+        core.assert_close(np.asarray(out).sum(axis=1), np.ones(5), rtol=1e-5)  # softmax rows
+
+    @chk.case()
+    def trains(fn):
+        model = fn(4, 3)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+        history = model.fit(x, np.arange(32) % 3, epochs=2, verbose=0)
+        losses = history.history["loss"]
+        assert len(losses) == 2 and all(np.isfinite(losses))
+
+    def build(d, k):
+        keras.utils.set_random_seed(0)
+        return keras.Sequential([keras.Input((d,)), keras.layers.Dense(8, activation="relu"),
+                                 keras.layers.Dense(k, activation="softmax")])
+
+    def wrong(d, k):
+        keras.utils.set_random_seed(0)
+        return keras.Sequential([keras.Input((d,)), keras.layers.Dense(k)])
+
+    # the wrong model fails `builds` and still passes `trains`
+    for student, want in ((build, ("pass", 2.0)), (wrong, ("fail", 1.0))):
+        tapes = json.loads(json.dumps(remote.record_cases(chk.cases, student)))
+        status, message, points, _ = remote._judge_cases(chk, chk.cases, {"exercise": chk.id, "cases": tapes})
+        assert (status, points) == want, message
+        assert core.evaluate(chk, chk.cases, lambda _, s=student: s)[0] == status  # as in self-study

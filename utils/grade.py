@@ -303,7 +303,10 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
     res.notebook = stem
     course = nbformat.read(known[stem], as_version=4)
     nb, res.code = rebuild(student, course)
-    res.flags = review.flags(nb, course)
+    try:
+        res.flags = review.flags(nb, course)
+    except Exception as err:  # e.g. code too deeply nested to parse: a reason to look
+        res.flags = [f"the code could not be reviewed ({type(err).__name__})"]
     expected = [c.metadata["course"].get("exercise") or c.metadata["course"]["question"]
                 for c in course.cells
                 if {"exercise", "question"} & set(c.metadata.get("course", {}))]
@@ -402,8 +405,11 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
         if ex in verdicts:
             item = verdicts[ex]
         elif chk is None and ex in answers and ex in keys:
-            status, message = questions.judge(keys[ex], remote.unpack(answers[ex]) if not isinstance(
-                answers[ex], str) else answers[ex])
+            try:
+                value = remote.unpack(answers[ex])
+            except Exception:  # not plain data: an answer that cannot be right
+                value = repr(answers[ex])[:200]
+            status, message = questions.judge(keys[ex], value)
             item = Exercise(ex, status, 1.0 if status == core.PASS else 0.0, 1.0, message)
         elif ex not in res.code and ex not in answered:
             item = Exercise(ex, MISSING, 0.0, max_points, "the exercise cell was not found")
@@ -538,6 +544,8 @@ def grade(paths: list[str], *, jobs: int, timeout: float, root: Path, lesson: st
     if extra_cases:
         core.load_extra_cases(extra_cases)  # a broken file stops here, before any kernel starts
     seed = secrets.randbits(32) if seed is None else seed
+    if extra_cases and progress:
+        print(f"extra cases drawn with --seed {seed}", file=sys.stderr)
     kind, why = sandbox.containment()
     if kind != "bwrap":
         print(f"warning: kernels run uncontained ({why}); the CSV says contained = no",

@@ -129,14 +129,17 @@ def wrap(cmd: list[str], work: Path, readable: list[Path], env: dict[str, str], 
     uid = kernel_uid()
     if uid is not None:
         limit.append(f"--nproc={limits.processes}")
-    argv = [*limit, "--", shutil.which("bwrap") or "bwrap", *_namespaces(), *_system_binds()]
+    # order matters: the empty /tmp first, then what is bound into it (a course under /tmp)
+    argv = [*limit, "--", shutil.which("bwrap") or "bwrap", *_namespaces(), *_system_binds(),
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
+            "--perms", "1777", "--tmpfs", "/tmp"]
     binds = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), *[p.resolve() for p in readable]}
-    for path in sorted(binds):
-        if path.exists() and str(path) not in ("/usr", "/etc"):
+    covered = {Path("/usr"), Path("/etc")}
+    for path in sorted(binds):  # parents sort first: a folder inside one already bound is seen
+        if path.exists() and not (covered & {path, *path.parents}):
             argv += [*_dirs_to(path), "--ro-bind", str(path), str(path)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
-             "--perms", "1777", "--tmpfs", "/tmp", *_dirs_to(work), "--bind", str(work), str(work),
-             "--chdir", str(work), "--clearenv"]
+            covered.add(path)
+    argv += [*_dirs_to(work), "--bind", str(work), str(work), "--chdir", str(work), "--clearenv"]
     for key, value in sorted(env.items()):
         argv += ["--setenv", key, value]
     return [*argv, *(_drop_privileges(uid) if uid is not None else []), *kernel]
