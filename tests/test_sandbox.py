@@ -131,5 +131,6 @@ except OSError as err:
     print("file: refused", err.errno)
 """, limits=limits)
     assert "memory: refused" in proc.stdout and "file: refused" in proc.stdout, proc.stdout + proc.stderr
+    assert (tmp_path / "work" / "big.bin").stat().st_size <= 2**20  # written in its own folder
     spin = _run(tmp_path, "while True:\n    pass", limits=limits)
     assert spin.returncode != 0  # killed by SIGXCPU after 2 s of CPU

@@ -214,39 +214,35 @@ def checked_expression(source: str) -> str | None:
 def _record_source(exercise: str, expr: str, extra_args: list[tuple[tuple, dict]]) -> str:
     from utils.checks import remote
 
-    payload = json.dumps(remote.pack([(a, k) for a, k in extra_args]))
+    payload = json.dumps(remote.pack(extra_args))
     return (f'__import__("utils.checks.remote", fromlist=["record"]).record('
             f"{exercise!r}, {expr}, extra={payload!r})")
 
 
-def kernel_env(stem: str, mode: str, work: Path) -> dict[str, str]:
-    """The kernel's whole environment: what the course needs, nothing of the grader's."""
+def kernel_env(stem: str, mode: str, work: Path, data_dirs: list[Path], cache: Path | None) -> dict[str, str]:
+    """The kernel's whole environment: what the course needs, nothing of the grader's.
+
+    ``cache``: the grader's derived-data cache (tokenized IMDB), read-only in the kernel; without
+    one, the kernel gets a private cache in its folder.
+    """
     env = {"HOME": str(work), "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
            "COURSE_MODE": mode, "COURSE_NOTEBOOK": stem, "COURSE_GRADING": "1", "COURSE_OFFLINE": "1",
-           "COURSE_RESULTS_DIR": str(work / "results"), "COURSE_CACHE_DIR": str(work / ".cache"),
+           "COURSE_RESULTS_DIR": str(work / "results"), "COURSE_CACHE_DIR": str(cache or work / ".cache"),
            "MPLCONFIGDIR": str(work / ".matplotlib"), "MPLBACKEND": "agg",
            "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
            "KERAS_HOME": str(work / ".keras")}
-    data_dirs = [str(p) for p, _ in _data_dirs()]
     if data_dirs:
-        env["COURSE_DATA_DIR"] = os.pathsep.join(data_dirs)
-    shared = _shared_cache()
-    if shared is not None:  # derived data (tokenized IMDB): the grader's, read-only in the kernel
-        env["COURSE_CACHE_DIR"] = str(shared)
+        env["COURSE_DATA_DIR"] = os.pathsep.join(map(str, data_dirs))
     return env
 
 
-def _shared_cache() -> Path | None:
+def _data_folders() -> tuple[list[Path], Path | None]:
+    """The grader's data folders that exist, and its derived-data cache if it exists."""
     from utils import data
 
     cache = data.cache_dir()
-    return cache.resolve() if cache.is_dir() else None
-
-
-def _data_dirs() -> list[tuple[Path, str]]:
-    from utils import data
-
-    return [(p.resolve(), "data") for p in data.search_path() if p.is_dir()]
+    return ([p.resolve() for p in data.search_path() if p.is_dir()],
+            cache.resolve() if cache.is_dir() else None)
 
 
 def _kernel_manager(argv: list[str], work: Path, attempt: int, uid: int | None) -> Any:
@@ -324,9 +320,9 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
     if uid is not None:
         os.chown(work, uid, uid)
         os.chown(work / Path(path).name, uid, uid)
-    env = kernel_env(stem, mode, work)
-    readable = [Path(checks.__file__).resolve().parents[1], *(p for p, _ in _data_dirs()),
-                *([_shared_cache()] if _shared_cache() else [])]
+    data_dirs, cache = _data_folders()
+    env = kernel_env(stem, mode, work, data_dirs, cache)
+    readable = [Path(checks.__file__).resolve().parents[1], *data_dirs, *([cache] if cache else [])]
     limits = sandbox.Limits(cpu_seconds=int(2 * timeout + 60))
     argv = sandbox.kernel_argv(work, readable, env, limits)
     deadline = start + timeout
@@ -357,7 +353,7 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
                         continue
                     status, message, points, max_points = remote.judge(ex, sent[-1], extra.get(ex, []))
                     verdicts[ex] = Exercise(ex, status, points, max_points, message)
-                    if "not checked:" in message:
+                    if core.NOT_CHECKED in message:
                         res.flags.append(f"{ex}: the recording does not match the course's check "
                                          "(course code changed in the kernel?)")
                     if status == core.PASS:  # later cells `use` the student's function, as in self-study
@@ -373,9 +369,11 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
     log = tempfile.TemporaryFile()  # the kernel's stderr, outside its reach, for a start failure
     for attempt in range(1, 4):  # a kernel that fails to start is retried, not the student's fault
         run_nb = copy.deepcopy(nb)
-        verdicts.clear(), answers.clear(), checker_error.clear()
-        client = NotebookClient(run_nb, km=_kernel_manager(argv, work, attempt, uid),
-                                timeout_func=remaining, allow_errors=True,
+        verdicts.clear()
+        answers.clear()
+        checker_error.clear()
+        km = _kernel_manager(argv, work, attempt, uid)
+        client = NotebookClient(run_nb, km=km, timeout_func=remaining, allow_errors=True,
                                 resources={"metadata": {"path": str(work)}})
         try:
             run_sync(execute)(client, run_nb)
@@ -388,6 +386,9 @@ def grade_one(path: str, root: str, timeout: float, lesson: str | None,
             log.seek(0)
             tail = log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
             res.status, res.detail = ERROR, _short(f"{type(err).__name__}: {err} {' '.join(tail)}")
+        finally:  # a client given its kernel manager leaves the kernel running: stop it here
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
         started = any(c.get("execution_count") for c in run_nb.cells)
         if started or time.time() > deadline:
             break

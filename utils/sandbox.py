@@ -122,7 +122,7 @@ def wrap(cmd: list[str], work: Path, readable: list[Path], env: dict[str, str], 
     """``cmd`` contained: in ``work``, seeing ``readable`` read-only, with ``env`` and ``limits``."""
     kernel = cmd
     limit = [sys.executable, "-m", "utils.sandbox", f"--memory={limits.memory}",
-             f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_size}"]
+             f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_size}", f"--chdir={work}"]
     kind, _ = containment()
     if kind != "bwrap":
         return [*limit, "--", *kernel]
@@ -146,12 +146,13 @@ def wrap(cmd: list[str], work: Path, readable: list[Path], env: dict[str, str], 
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m utils.sandbox --memory=B --cpu=S --fsize=B [--nproc=N] -- CMD…``: limit, exec."""
+    """``python -m utils.sandbox --memory=B --cpu=S --fsize=B [--nproc=N] [--chdir=D] -- CMD…``."""
     parser = argparse.ArgumentParser(prog="python -m utils.sandbox")
     parser.add_argument("--memory", type=int)
     parser.add_argument("--cpu", type=int)
     parser.add_argument("--fsize", type=int)
     parser.add_argument("--nproc", type=int)
+    parser.add_argument("--chdir", help="working folder (uncontained: the private folder)")
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
@@ -159,6 +160,8 @@ def main(argv: list[str] | None = None) -> None:
                         (resource.RLIMIT_FSIZE, args.fsize), (resource.RLIMIT_NPROC, args.nproc)):
         if value:
             resource.setrlimit(name, (value, value))
+    if args.chdir:
+        os.chdir(args.chdir)
     os.execvp(cmd[0], cmd)
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from utils import config
 
 PASS, FAIL, NOT_IMPLEMENTED = "pass", "fail", "not_implemented"
+NOT_CHECKED = "not checked:"  # a case the grader could not replay from the kernel's recording
 STATUSES = (PASS, FAIL, NOT_IMPLEMENTED)
 
 
@@ -85,7 +86,7 @@ def evaluate(chk: Checker, cases: list[Case], student: Callable[[int], Any]) -> 
             msg = f"{chk.name}: not implemented yet. Replace `raise NotImplementedError` with your code."
             return NOT_IMPLEMENTED, msg, 0.0, total
         except Diverged as err:
-            failures.append(f"[{case.name}] not checked: {err}; was the course's code changed "
+            failures.append(f"[{case.name}] {NOT_CHECKED} {err}; was the course's code changed "
                             "in the notebook?")
         except AssertionError as err:
             failures.append(f"[{case.name}] " + ("wrong result on this hidden case (its inputs "

@@ -384,8 +384,6 @@ class Rec(_Proxy):
             event["ret"] = None
             event["raise"] = ["TypeError", f"your code returned {err}, which cannot be checked"]
             raise TypeError(event["raise"][1]) from None
-        if op == "array":
-            return out
         return tape.wrap(event["ret"], out)
 
 
@@ -405,8 +403,7 @@ def _named(base: type, cache: dict[str, type], name: str) -> type:
     """A stand-in class named like the student's type, so messages say "returned Affine"."""
     name = name if name.isidentifier() and len(name) <= 60 else "object"
     if name not in cache:
-        safe = name
-        cache[name] = type(safe, (base,), {"__slots__": ()})
+        cache[name] = type(name, (base,), {"__slots__": ()})
     return cache[name]
 
 
