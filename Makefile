@@ -17,6 +17,9 @@ PORT ?= 8888
 LAB_FLAGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 JOBS ?= 2
+# With JOBS parallel workers on 2 cores, NumPy's multi-threaded BLAS in each worker fights the
+# others (a small NumPy training step: ~6 ms single-threaded, 22-150 ms with 2 threads under load).
+PAR_ENV := OPENBLAS_NUM_THREADS=1
 CELL_TIMEOUT ?= 300
 NB ?= notebooks exercises
 RECORDS := results/quick/exercise_records.jsonl
@@ -77,13 +80,13 @@ sandbox-deps: install
 	@$(BIN)/python -m tests.uikit install-bubblewrap
 
 unit: install ui-deps sandbox-deps
-	COURSE_MODE=quick $(BIN)/python -m pytest tests -n $(JOBS) --durations=10 -q -rs
+	$(PAR_ENV) COURSE_MODE=quick $(BIN)/python -m pytest tests -n $(JOBS) --durations=10 -q -rs
 
 # nbval executes every cell; checkers append their records to $(RECORDS), then `verify`
 # asserts: every instructor exercise passes, every student copy is still a stub.
 notebooks-quick: install
 	@mkdir -p results/quick && rm -f $(RECORDS)
-	COURSE_MODE=quick COURSE_RESULTS=$(CURDIR)/$(RECORDS) $(BIN)/python -m pytest --nbval-lax \
+	$(PAR_ENV) COURSE_MODE=quick COURSE_RESULTS=$(CURDIR)/$(RECORDS) $(BIN)/python -m pytest --nbval-lax \
 	  -n $(JOBS) --dist loadscope --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider \
 	  --durations=0 --durations-min=5 -q $(NB)
 	$(BIN)/python -m utils.checks verify $(RECORDS)
@@ -91,7 +94,7 @@ notebooks-quick: install
 test: lint unit notebooks-quick
 
 quick: install
-	COURSE_MODE=quick $(BIN)/python -m pytest --nbval-lax -n $(JOBS) --dist loadscope \
+	$(PAR_ENV) COURSE_MODE=quick $(BIN)/python -m pytest --nbval-lax -n $(JOBS) --dist loadscope \
 	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider -q $(NB)
 
 full: install

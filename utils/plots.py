@@ -95,3 +95,46 @@ def trajectories(
     if len(paths) > 1:
         ax.legend(fontsize=8)
     return ax.figure
+
+
+def confusion_matrix(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    class_names: Sequence[str] | None = None,
+    *,
+    normalize: bool = True,
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+) -> plt.Figure:
+    """Heatmap of the confusion matrix: rows the true class, columns the predicted one.
+
+    ``y_true``, ``y_pred``: (N,) integer labels. With ``normalize`` each row is divided by its
+    count, so the diagonal is the recall of each class. Taught in 2_5.
+    """
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")
+    k = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    if class_names is not None:
+        k = max(k, len(class_names))
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (y_true, y_pred), 1)
+    shown = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * k + 2.5, 0.6 * k + 1.8))
+    im = ax.imshow(shown, cmap="Blues", vmin=0)
+    for i in range(k):
+        for j in range(k):
+            text = f"{shown[i, j]:.2f}" if normalize else str(counts[i, j])
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > 0.6 * shown.max() else "black")
+    names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+    ax.set_xticks(range(k), names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(k), names, fontsize=8)
+    ax.set(xlabel="predicted", ylabel="true")
+    ax.grid(False)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046)
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure

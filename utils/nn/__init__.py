@@ -6,10 +6,17 @@
   ``Sequential``, ``two_layer_net`` (1_1, 1_5)
 - :mod:`utils.nn.optimizers` — ``SGD`` and friends, ``update(params, grads)`` (1_4)
 - :mod:`utils.nn.gradcheck` — ``gradient_check``, ``rel_error``, ``tf_gradients`` (1_4, 1_5)
+- :mod:`utils.nn.initializers` — Xavier and He initialization (2_1)
+- :mod:`utils.nn.normalization` — ``BatchNorm`` (2_1)
+- :mod:`utils.nn.optimizers` also holds Momentum, Nesterov, AdaGrad, RMSProp, Adadelta, Adam (2_2)
+- :mod:`utils.nn.regularization` — L1/L2 penalties, ``Dropout`` (2_3)
+- :mod:`utils.nn.conv` — im2col/col2im, ``Conv2D``, ``MaxPool``, ``AvgPool`` (2_4)
 
 Only NumPy is imported here; ``tf_gradients`` imports TensorFlow when called.
 """
 
+from utils.nn import conv, initializers, normalization, optimizers, regularization
+from utils.nn.conv import *  # noqa: F403
 from utils.nn.functions import (
     ACTIVATIONS,
     EPS,
@@ -37,6 +44,7 @@ from utils.nn.functions import (
     tanh,
 )
 from utils.nn.gradcheck import GRADCHECK_TOL, gradient_check, rel_error, tf_gradients
+from utils.nn.initializers import *  # noqa: F403
 from utils.nn.layers import (
     Affine,
     Layer,
@@ -47,16 +55,16 @@ from utils.nn.layers import (
     Tanh,
     two_layer_net,
 )
-from utils.nn.optimizers import SGD, Optimizer
+from utils.nn.normalization import *  # noqa: F403
+from utils.nn.optimizers import *  # noqa: F403
+from utils.nn.regularization import *  # noqa: F403
 
 __all__ = [
     "ACTIVATIONS",
     "EPS",
     "GRADCHECK_TOL",
-    "SGD",
     "Affine",
     "Layer",
-    "Optimizer",
     "ReLU",
     "Sequential",
     "Sigmoid",
@@ -88,4 +96,9 @@ __all__ = [
     "tanh",
     "tf_gradients",
     "two_layer_net",
+    *conv.__all__,
+    *initializers.__all__,
+    *normalization.__all__,
+    *optimizers.__all__,
+    *regularization.__all__,
 ]

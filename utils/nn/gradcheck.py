@@ -54,7 +54,9 @@ def gradient_check(
     Three uses, all returning ``{name: max relative error}``:
 
     - ``gradient_check(model, x, t)``, model a :class:`Sequential`: ``model.gradient(x, t)``
-      vs the numerical gradient of ``model.loss(x, t)``, per parameter ("0.W", "0.b", ...).
+      vs the numerical gradient of ``model.loss(x, t, train=True)`` (the loss the gradient is
+      of; a dropout layer must then drop the same units on every forward pass, see its
+      ``seed``), per parameter ("0.W", "0.b", ...).
     - ``gradient_check(layer, x)``: ``layer.backward(dout)`` for a random dout vs the
       numerical gradient of ``sum(layer.forward(x) * dout)``, for "x" and every parameter;
       a loss layer takes ``t`` too and is checked with ``backward(1.0)``.
@@ -75,7 +77,7 @@ def gradient_check(
         params = model.params
         return {
             key: rel_error(
-                analytic[key], numerical_gradient(lambda _: model.loss(x, t), params[key], h)
+                analytic[key], numerical_gradient(lambda _: model.loss(x, t, train=True), params[key], h)
             )
             for key in params
         }

@@ -11,7 +11,7 @@ Taught in 1_5 (layers and backpropagation); ``Affine`` first appears in 1_1.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -26,6 +26,7 @@ __all__ = [
     "Sigmoid",
     "SoftmaxWithLoss",
     "Tanh",
+    "mlp",
     "two_layer_net",
 ]
 
@@ -38,7 +39,13 @@ def _require(cache: np.ndarray | None, layer: Layer) -> np.ndarray:
 
 
 class Layer:
-    """Base class: ``forward(x) -> out`` and ``backward(dout) -> dx``. Taught in 1_5."""
+    """Base class: ``forward(x) -> out`` and ``backward(dout) -> dx``. Taught in 1_5.
+
+    A layer that behaves differently in training and inference (batch norm, dropout) sets
+    ``train_mode = True`` and takes ``forward(x, train=...)``; :class:`Sequential` passes it on.
+    """
+
+    train_mode = False
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
@@ -243,20 +250,24 @@ class Sequential:
             f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()
         }
 
-    def predict(self, x: ArrayLike) -> np.ndarray:
-        """Forward pass without the loss. x: (N, D) -> scores (N, C)."""
+    def predict(self, x: ArrayLike, *, train: bool = False) -> np.ndarray:
+        """Forward pass without the loss. x: (N, D) -> scores (N, C).
+
+        ``train`` reaches the layers that behave differently in training (those with
+        ``train_mode = True``: batch norm, dropout); inference is the default."""
         out = _as_float(x)
         for layer in self.layers:
-            out = layer.forward(out)
+            out = layer.forward(out, train=train) if layer.train_mode else layer.forward(out)
         return out
 
-    def loss(self, x: ArrayLike, t: ArrayLike) -> float:
+    def loss(self, x: ArrayLike, t: ArrayLike, *, train: bool = False) -> float:
         """Mean loss on (x, t). x: (N, D); t: (N, C) one-hot or (N,) labels."""
-        return float(self.loss_layer.forward(self.predict(x), t))  # type: ignore[call-arg]
+        return float(self.loss_layer.forward(self.predict(x, train=train), t))  # type: ignore[call-arg]
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, np.ndarray]:
-        """Backpropagation: gradients of :meth:`loss` w.r.t. every parameter, keyed like ``params``."""
-        self.loss(x, t)
+        """Backpropagation: gradients of the training-mode loss w.r.t. every parameter, keyed like
+        ``params`` (a training step: batch norm uses the batch statistics, dropout drops)."""
+        self.loss(x, t, train=True)
         dout = self.loss_layer.backward(1.0)
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
@@ -327,3 +338,78 @@ def two_layer_net(
         [affine(W1, np.zeros(hidden_size)), ReLU(), affine(W2, np.zeros(output_size))],
         loss=loss(),
     )
+
+
+_ACTIVATION_LAYERS: dict[str, type[Layer]] = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+
+
+def mlp(
+    sizes: Iterable[int],
+    activation: str | type[Layer] = "relu",
+    weight_init: str | float | Callable[..., ArrayLike] = "he",
+    batchnorm: bool | type[Layer] = False,
+    seed: int | None = None,
+    *,
+    momentum: float = 0.9,
+    eps: float = 1e-5,
+    loss: type[Layer] = SoftmaxWithLoss,
+) -> Sequential:
+    """A deep fully connected net: Affine [BatchNorm] act … Affine, with a softmax loss.
+
+    sizes: the widths, input first, e.g. ``[784, 100, 100, 100, 10]`` (3 hidden layers).
+    activation: "relu", "sigmoid", "tanh" or a layer class (built without arguments).
+    weight_init: "he" (√(2/fan_in)), "xavier" (√(1/fan_in)), a number (the std of a normal),
+        "zeros", or a function ``f(fan_in, fan_out, seed=...) -> (fan_in, fan_out) array``
+        (e.g. ``utils.nn.he_init`` or your own); biases start at 0.
+    batchnorm: a :class:`~utils.nn.BatchNorm` (γ = 1, β = 0, ``momentum``, ``eps``) after every
+        hidden Affine layer, before the activation; a class uses that class instead.
+    seed: fixes the weights (each layer gets its own seed drawn from it); None draws it from
+        NumPy's global generator, which ``utils.setup()`` seeds.
+    Parameter keys follow the layer indices: with batch norm "0.W", "0.b", "1.gamma",
+    "1.beta", "3.W", …; without, "0.W", "0.b", "2.W", …. Taught in 2_1.
+    """
+    from utils.nn import initializers
+    from utils.nn.normalization import BatchNorm
+
+    sizes = [int(n) for n in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes={sizes}: give at least the input and output widths, all >= 1.")
+    if isinstance(activation, str):
+        if activation.lower() not in _ACTIVATION_LAYERS:
+            raise ValueError(f"activation={activation!r}: use one of {sorted(_ACTIVATION_LAYERS)}.")
+        act: type[Layer] = _ACTIVATION_LAYERS[activation.lower()]
+    else:
+        act = activation
+    init: Callable[..., ArrayLike]
+    if callable(weight_init):
+        init = weight_init
+    elif isinstance(weight_init, str):
+        named: dict[str, Callable[..., ArrayLike]] = {
+            "he": initializers.he_init,
+            "xavier": initializers.xavier_init,
+            "zeros": lambda fan_in, fan_out, seed=None: np.zeros((fan_in, fan_out)),
+        }
+        if weight_init.lower() not in named:
+            raise ValueError(f"weight_init={weight_init!r}: use 'he', 'xavier', 'zeros', a number "
+                             "or a function.")
+        init = named[weight_init.lower()]
+    else:
+        std = float(weight_init)
+
+        def init(fan_in: int, fan_out: int, seed: int | None = None) -> np.ndarray:
+            return np.random.default_rng(seed).normal(0.0, std, size=(fan_in, fan_out))
+
+    bn_cls: type[Layer] | None = (BatchNorm if batchnorm is True else batchnorm) or None
+    top = np.random.default_rng(seed if seed is not None else np.random.randint(2**31))
+    layer_seeds = top.integers(0, 2**31 - 1, size=len(sizes) - 1)
+    layers: list[Layer] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        W = _as_float(init(fan_in, fan_out, seed=int(layer_seeds[i])))
+        if W.shape != (fan_in, fan_out):
+            raise ValueError(f"weight_init returned shape {W.shape}, expected ({fan_in}, {fan_out}).")
+        layers.append(Affine(W, np.zeros(fan_out)))
+        if i < len(sizes) - 2:  # a hidden layer
+            if bn_cls is not None:
+                layers.append(bn_cls(np.ones(fan_out), np.zeros(fan_out), momentum=momentum, eps=eps))
+            layers.append(act())
+    return Sequential(layers, loss=loss())
