@@ -195,3 +195,17 @@ def test_conv_bn_relu_takes_keras_batch_norm_and_momentum() -> None:
     bn = model.get_layer("b_bn")
     assert type(bn).__name__ == "BatchNormalization" and bn.momentum == 0.9
     assert model.get_layer("b_conv").use_bias is False
+
+
+def test_a_frozen_fused_batch_norm_uses_and_keeps_its_moving_statistics() -> None:
+    import keras
+
+    rng = np.random.default_rng(2)
+    ours, keras_bn = cnn.batch_norm(), keras.layers.BatchNormalization()
+    x = (rng.normal(size=(8, 3, 3, 2)) * 3 + 1).astype("float32")
+    for layer in (ours, keras_bn):
+        layer.build(x.shape)
+        layer.trainable = False
+    np.testing.assert_allclose(np.asarray(ours(x, training=True)), np.asarray(keras_bn(x, training=True)), atol=1e-5)
+    np.testing.assert_allclose(ours.moving_mean.numpy(), 0.0)
+    np.testing.assert_allclose(ours.moving_variance.numpy(), 1.0)

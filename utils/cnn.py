@@ -57,7 +57,8 @@ def _fused_class() -> type:
         """Batch normalization over the last axis of NHWC images, as ``BatchNormalization``.
 
         Same parameters (γ, β), moving statistics and defaults (``momentum`` 0.99 weights the
-        old moving value, ``epsilon`` 1e-3, the biased batch variance), but one fused
+        old moving value, ``epsilon`` 1e-3, the biased batch variance; with ``trainable =
+        False`` it runs in inference mode even inside ``fit``), but one fused
         TensorFlow kernel (``FusedBatchNormV3``) instead of Keras 3's separate moment and
         normalization ops: on a 2-core CPU that made a Conv-BN CNN about twice as fast (2_5).
         """
@@ -77,7 +78,7 @@ def _fused_class() -> type:
                                                    name="moving_variance")
 
         def call(self, x: Any, training: bool | None = None) -> Any:
-            if training:
+            if training and self.trainable:  # a frozen layer normalizes with its moving statistics, as Keras'
                 y, mean, var, *_ = tf.raw_ops.FusedBatchNormV3(
                     x=x, scale=self.gamma, offset=self.beta, mean=tf.zeros([0]), variance=tf.zeros([0]),
                     epsilon=self.epsilon, is_training=True)
