@@ -24,6 +24,22 @@ def _checked_evaluate(chk, cases, student):
     return direct
 
 
+@pytest.fixture(scope="session")
+def tf():
+    """TensorFlow, imported by the tests that compare with it (a few seconds, once)."""
+    import tensorflow as tf
+
+    return tf
+
+
+@pytest.fixture(scope="session")
+def keras(tf):
+    """Keras 3 on the TensorFlow backend."""
+    import keras
+
+    return keras
+
+
 @pytest.fixture(autouse=True)
 def _verdicts_agree_with_recordings(monkeypatch):
     monkeypatch.setattr(core, "evaluate", _checked_evaluate)

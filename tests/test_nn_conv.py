@@ -17,18 +17,6 @@ from utils import nn
 KERAS_ATOL = 1e-5  # Keras computes in float32
 
 
-@pytest.fixture(scope="module")
-def tf() -> Any:
-    import tensorflow as tf
-
-    return tf
-
-
-@pytest.fixture(scope="module")
-def keras(tf: Any) -> Any:
-    import keras
-
-    return keras
 
 
 def rng(seed: int = 0) -> np.random.Generator:

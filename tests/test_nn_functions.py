@@ -20,18 +20,6 @@ from utils.nn import functions as F
 ATOL = 1e-6
 
 
-@pytest.fixture(scope="module")
-def tf() -> Any:
-    import tensorflow as tf
-
-    return tf
-
-
-@pytest.fixture(scope="module")
-def keras(tf: Any) -> Any:
-    import keras
-
-    return keras
 
 
 def rng(seed: int = 0) -> np.random.Generator:

@@ -19,12 +19,6 @@ from utils import nn
 ATOL = 1e-6
 
 
-@pytest.fixture(scope="module")
-def tf() -> Any:
-    import tensorflow as tf
-
-    return tf
-
 
 def rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)

@@ -19,12 +19,6 @@ TOL = 1e-6  # the lesson's target: the NumPy trajectory equals Keras' to 1e-6
 SHAPES = {"W": (3, 4), "b": (4,)}
 
 
-@pytest.fixture(scope="module")
-def keras() -> Any:
-    import keras
-
-    return keras
-
 
 def f32(x: float) -> float:
     """x rounded to float32: TensorFlow casts a Python float through float32, so Keras uses this."""

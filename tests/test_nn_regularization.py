@@ -18,18 +18,6 @@ from utils import nn
 TOL = nn.GRADCHECK_TOL
 
 
-@pytest.fixture(scope="module")
-def tf() -> Any:
-    import tensorflow as tf
-
-    return tf
-
-
-@pytest.fixture(scope="module")
-def keras() -> Any:
-    import keras
-
-    return keras
 
 
 @pytest.fixture(scope="module")
