@@ -14,7 +14,8 @@ from utils.config import pick, setup
 __all__ = ["checks", "config", "data", "nn", "pick", "plots", "report", "setup"]
 __version__ = "0.1.0"
 
-_SUBMODULES = {"checks", "config", "data", "nn", "notebooks", "plots", "report", "grade"}
+_SUBMODULES = {"checks", "cnn", "config", "data", "grade", "nn", "notebooks", "plots", "regularize", "report",
+               "synthetic", "transfer"}
 
 
 def __getattr__(name: str) -> Any:

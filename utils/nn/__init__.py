@@ -11,11 +11,23 @@
 - :mod:`utils.nn.optimizers` also holds Momentum, Nesterov, AdaGrad, RMSProp, Adadelta, Adam (2_2)
 - :mod:`utils.nn.regularization` — L1/L2 penalties, ``Dropout`` (2_3)
 - :mod:`utils.nn.conv` — im2col/col2im, ``Conv2D``, ``MaxPool``, ``AvgPool`` (2_4)
+- :mod:`utils.nn.recurrent` — RNN, BPTT, truncated BPTT, gradient clipping, bidirectional (3_1, 3_3)
+- :mod:`utils.nn.gated` — LSTM and GRU (3_2)
+- :mod:`utils.nn.word2vec` — skip-gram with negative sampling (3_5)
 
 Only NumPy is imported here; ``tf_gradients`` imports TensorFlow when called.
 """
 
-from utils.nn import conv, initializers, normalization, optimizers, regularization
+from utils.nn import (
+    conv,
+    gated,
+    initializers,
+    normalization,
+    optimizers,
+    recurrent,
+    regularization,
+    word2vec,
+)
 from utils.nn.conv import *  # noqa: F403
 from utils.nn.functions import (
     ACTIVATIONS,
@@ -43,6 +55,7 @@ from utils.nn.functions import (
     step,
     tanh,
 )
+from utils.nn.gated import *  # noqa: F403
 from utils.nn.gradcheck import GRADCHECK_TOL, gradient_check, rel_error, tf_gradients
 from utils.nn.initializers import *  # noqa: F403
 from utils.nn.layers import (
@@ -57,7 +70,9 @@ from utils.nn.layers import (
 )
 from utils.nn.normalization import *  # noqa: F403
 from utils.nn.optimizers import *  # noqa: F403
+from utils.nn.recurrent import *  # noqa: F403
 from utils.nn.regularization import *  # noqa: F403
+from utils.nn.word2vec import *  # noqa: F403
 
 __all__ = [
     "ACTIVATIONS",
@@ -97,8 +112,11 @@ __all__ = [
     "tf_gradients",
     "two_layer_net",
     *conv.__all__,
+    *gated.__all__,
     *initializers.__all__,
     *normalization.__all__,
     *optimizers.__all__,
+    *recurrent.__all__,
     *regularization.__all__,
+    *word2vec.__all__,
 ]
