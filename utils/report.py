@@ -29,9 +29,25 @@ def results_dir() -> Path:
     return Path(os.environ.get("COURSE_RESULTS_DIR") or config.REPO_ROOT / "results")
 
 
+def _cpu_model() -> str:
+    """The processor's model name from ``/proc/cpuinfo`` (Linux), or ``""``."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
 def machine() -> str:
-    """A short description of this machine, e.g. ``"Linux x86_64, 2 cores"``."""
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores"
+    """A short description of this machine, e.g. ``"Linux x86_64, AMD EPYC, 2 cores"``.
+
+    The processor is named because the same lesson can take twice as long on another 2-core
+    machine (2_5: epochs of 30 s on one, 55 s on another)."""
+    cpu = _cpu_model() or platform.processor()
+    return f"{platform.system()} {platform.machine()}, {cpu + ', ' if cpu else ''}{os.cpu_count()} cores"
 
 
 def record(name: str, value: float, *, threshold: float | None = None, op: str = ">=") -> dict:

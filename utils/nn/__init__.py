@@ -3,7 +3,7 @@
 - :mod:`utils.nn.functions` — activations and their derivatives, softmax, losses,
   ``one_hot``, ``numerical_gradient`` (1_2, 1_3, 1_4)
 - :mod:`utils.nn.layers` — ``Affine``, ``ReLU``, ``Sigmoid``, ``Tanh``, ``SoftmaxWithLoss``,
-  ``Sequential``, ``two_layer_net`` (1_1, 1_5)
+  ``Sequential``, ``two_layer_net`` (1_1, 1_5), ``mlp`` (2_1)
 - :mod:`utils.nn.optimizers` — ``SGD`` and friends, ``update(params, grads)`` (1_4)
 - :mod:`utils.nn.gradcheck` — ``gradient_check``, ``rel_error``, ``tf_gradients`` (1_4, 1_5)
 - :mod:`utils.nn.initializers` — Xavier and He initialization (2_1)
@@ -14,20 +14,25 @@
 - :mod:`utils.nn.recurrent` — RNN, BPTT, truncated BPTT, gradient clipping, bidirectional (3_1, 3_3)
 - :mod:`utils.nn.gated` — LSTM and GRU (3_2)
 - :mod:`utils.nn.word2vec` — skip-gram with negative sampling (3_5)
+- :mod:`utils.nn.attention` — dot-product and additive attention (3_6)
+- :mod:`utils.nn.recursive` — the recursive NN over a parse tree (3_6)
 
 Only NumPy is imported here; ``tf_gradients`` imports TensorFlow when called.
 """
 
 from utils.nn import (
+    attention,
     conv,
     gated,
     initializers,
     normalization,
     optimizers,
     recurrent,
+    recursive,
     regularization,
     word2vec,
 )
+from utils.nn.attention import *  # noqa: F403
 from utils.nn.conv import *  # noqa: F403
 from utils.nn.functions import (
     ACTIVATIONS,
@@ -66,11 +71,13 @@ from utils.nn.layers import (
     Sigmoid,
     SoftmaxWithLoss,
     Tanh,
+    mlp,
     two_layer_net,
 )
 from utils.nn.normalization import *  # noqa: F403
 from utils.nn.optimizers import *  # noqa: F403
 from utils.nn.recurrent import *  # noqa: F403
+from utils.nn.recursive import *  # noqa: F403
 from utils.nn.regularization import *  # noqa: F403
 from utils.nn.word2vec import *  # noqa: F403
 
@@ -100,6 +107,7 @@ __all__ = [
     "identity",
     "leaky_relu",
     "mean_squared_error",
+    "mlp",
     "numerical_gradient",
     "one_hot",
     "relu",
@@ -111,12 +119,14 @@ __all__ = [
     "tanh",
     "tf_gradients",
     "two_layer_net",
+    *attention.__all__,
     *conv.__all__,
     *gated.__all__,
     *initializers.__all__,
     *normalization.__all__,
     *optimizers.__all__,
     *recurrent.__all__,
+    *recursive.__all__,
     *regularization.__all__,
     *word2vec.__all__,
 ]
