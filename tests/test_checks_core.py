@@ -205,3 +205,16 @@ def test_verify_cli_exit_code(tmp_path, capsys) -> None:
     path.write_text("")
     assert verify_cli.main(["verify", str(path)]) == 1
     assert "0 passed" in capsys.readouterr().out
+
+
+def test_expect_arrays_names_what_to_return() -> None:
+    from utils.checks.core import expect_arrays
+
+    a, b = expect_arrays(([1, 2], np.zeros(3)), "f", ("x", "y"))
+    assert isinstance(a, np.ndarray) and a.tolist() == [1, 2] and b.shape == (3,)
+    with pytest.raises(AssertionError, match=r"f returned None: did you forget `return x, y`"):
+        expect_arrays(None, "f", ("x", "y"))
+    with pytest.raises(AssertionError, match=r"f must return two arrays, \(x, y\); got ndarray"):
+        expect_arrays(np.zeros(3), "f", ("x", "y"))
+    with pytest.raises(AssertionError, match=r"must return two arrays.*got float"):
+        expect_arrays(1.5, "f", ("x", "y"))

@@ -264,6 +264,22 @@ def expect_shape(actual: Any, shape: Sequence[int], name: str = "your result") -
         raise AssertionError(f"{name} has shape {tuple(got)}, expected shape {tuple(shape)}")
 
 
+def expect_arrays(out: Any, fn: str, names: Sequence[str]) -> tuple[np.ndarray, ...]:
+    """The arrays ``out`` a student's ``fn`` returned, one per name in ``names``, or an
+    AssertionError that says what to return (``None`` usually means a forgotten ``return``)."""
+    listed = ", ".join(names)
+    if out is None:
+        raise AssertionError(f"{fn} returned None: did you forget `return {listed}`?")
+    try:
+        n = len(out)
+    except TypeError:
+        n = -1
+    if n != len(names):
+        count = {2: "two", 3: "three", 4: "four"}.get(len(names), str(len(names)))
+        raise AssertionError(f"{fn} must return {count} arrays, ({listed}); got {type(out).__name__}")
+    return tuple(np.asarray(o) for o in out)
+
+
 def use(student: Any, reference: Any) -> Any:
     """The student's function if it passed its checker in this kernel, else the reference.
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from utils.checks import hints as _h
-from utils.checks.core import Checker, assert_close, expect_shape
+from utils.checks.core import Checker, assert_close, expect_arrays, expect_shape
 from utils.seq2seq import reparameterize as _reparameterize
 from utils.seq2seq import sample_token as _sample_token
 from utils.seq2seq import teacher_forcing_targets as _teacher_forcing_targets
@@ -37,17 +37,8 @@ def _targets(seed: int, N: int, T: int, V: int = 12) -> np.ndarray:
     return out
 
 
-def _pair(out: Any, name: str = "teacher_forcing_targets") -> tuple[np.ndarray, np.ndarray]:
-    if out is None:
-        raise AssertionError(f"{name} returned None: did you forget `return decoder_input, decoder_target`?")
-    try:
-        n = len(out)
-    except TypeError:
-        n = -1
-    if n != 2:
-        raise AssertionError(f"{name} must return two arrays, (decoder_input, decoder_target); "
-                             f"got {type(out).__name__}")
-    return np.asarray(out[0]), np.asarray(out[1])
+def _pair(out: Any) -> tuple[np.ndarray, ...]:
+    return expect_arrays(out, "teacher_forcing_targets", ("decoder_input", "decoder_target"))
 
 
 def _tf_hints(target: np.ndarray) -> list[tuple[Any, str]]:

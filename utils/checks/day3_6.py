@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from utils.checks import hints as _h
-from utils.checks.core import Checker, assert_close, expect_shape
+from utils.checks.core import Checker, assert_close, expect_arrays, expect_shape
 from utils.nn.attention import dot_product_attention as _attention
 from utils.nn.recursive import recursive_combine as _combine
 
@@ -36,18 +36,8 @@ def _qkv(seed: int, N: int = 2, Tq: int = 3, Tk: int = 5, d: int = 4, dv: int = 
     return rng.normal(size=(N, Tq, d)) * 1.5, rng.normal(size=(N, Tk, d)) * 1.5, rng.normal(size=(N, Tk, dv))
 
 
-def _pair(out: Any) -> tuple[np.ndarray, np.ndarray]:
-    if out is None:
-        raise AssertionError("dot_product_attention returned None: did you forget "
-                             "`return context, weights`?")
-    try:
-        n = len(out)
-    except TypeError:
-        n = -1
-    if n != 2:
-        raise AssertionError("dot_product_attention must return two arrays, (context, weights); "
-                             f"got {type(out).__name__}")
-    return np.asarray(out[0]), np.asarray(out[1])
+def _pair(out: Any) -> tuple[np.ndarray, ...]:
+    return expect_arrays(out, "dot_product_attention", ("context", "weights"))
 
 
 def _weight_hints(q: np.ndarray, k: np.ndarray, mask: np.ndarray | None) -> list[tuple[Any, str]]:
