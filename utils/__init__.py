@@ -15,7 +15,7 @@ __all__ = ["checks", "config", "data", "nn", "pick", "plots", "report", "setup"]
 __version__ = "0.1.0"
 
 _SUBMODULES = {"checks", "cnn", "config", "data", "grade", "nn", "notebooks", "plots", "regularize", "report",
-               "synthetic", "transfer"}
+               "synthetic", "text", "transfer"}
 
 
 def __getattr__(name: str) -> Any:

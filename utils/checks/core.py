@@ -264,6 +264,13 @@ def expect_shape(actual: Any, shape: Sequence[int], name: str = "your result") -
         raise AssertionError(f"{name} has shape {tuple(got)}, expected shape {tuple(shape)}")
 
 
+def expect_same_output(actual: Any, expected: Any) -> None:
+    """Assert two Keras models have the same ``output_shape`` (the student's model and the
+    reference built with the same arguments), with a message naming both shapes."""
+    if tuple(actual.output_shape) != tuple(expected.output_shape):
+        raise AssertionError(f"output shape {actual.output_shape}, expected {expected.output_shape}")
+
+
 def expect_arrays(out: Any, fn: str, names: Sequence[str]) -> tuple[np.ndarray, ...]:
     """The arrays ``out`` a student's ``fn`` returned, one per name in ``names``, or an
     AssertionError that says what to return (``None`` usually means a forgotten ``return``)."""
