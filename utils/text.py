@@ -2,7 +2,7 @@
 
 ``pad_sequences`` is NumPy's twin of ``keras.utils.pad_sequences`` (same result, tested);
 ``load_imdb_padded`` returns :func:`utils.data.load_imdb`'s reviews as an ``(N, maxlen)`` int32
-matrix, ready for an ``Embedding`` layer (3_3, and the Transformer classifier of 4_6).
+matrix, ready for an ``Embedding`` layer (for the lessons after 3_3 that read IMDB).
 ``build_bilstm`` is the reference model of the 3_3 exercise. Taught in 3_3.
 """
 
