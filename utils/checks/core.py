@@ -287,6 +287,16 @@ def expect_arrays(out: Any, fn: str, names: Sequence[str]) -> tuple[np.ndarray, 
     return tuple(np.asarray(o) for o in out)
 
 
+def compare_arrays(fn: str, names: Sequence[str]) -> Callable[[Any, Any], None]:
+    """A Checker ``compare`` for functions returning one array per name in ``names``: the
+    student's arrays (through :func:`expect_arrays`) against the reference's, each by
+    :func:`assert_close` under its name."""
+    def compare(actual: Any, expected: Any) -> None:
+        for a, e, name in zip(expect_arrays(actual, fn, names), expected, names, strict=True):
+            assert_close(a, e, name=name)
+    return compare
+
+
 def use(student: Any, reference: Any) -> Any:
     """The student's function if it passed its checker in this kernel, else the reference.
 

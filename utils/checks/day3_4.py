@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from utils.checks import hints as _h
-from utils.checks.core import Checker, assert_close, expect_arrays, expect_shape
+from utils.checks.core import Checker, assert_close, compare_arrays, expect_arrays, expect_shape
 from utils.seq2seq import reparameterize as _reparameterize
 from utils.seq2seq import sample_token as _sample_token
 from utils.seq2seq import teacher_forcing_targets as _teacher_forcing_targets
@@ -61,8 +61,7 @@ teacher_forcing_targets = Checker(
     "3_4",
     "teacher_forcing_targets",
     reference=_teacher_forcing_targets,
-    compare=lambda a, e: [assert_close(x, y, name=n) for x, y, n in
-                          zip(_pair(a), e, ("decoder_input", "decoder_target"), strict=True)],
+    compare=compare_arrays("teacher_forcing_targets", ("decoder_input", "decoder_target")),
     doc="teacher_forcing_targets: decoder input = START then the targets shifted right by one; "
         "decoder target = the targets.",
 )

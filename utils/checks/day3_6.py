@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from utils.checks import hints as _h
-from utils.checks.core import Checker, assert_close, expect_arrays, expect_shape
+from utils.checks.core import Checker, assert_close, compare_arrays, expect_arrays, expect_shape
 from utils.nn.attention import dot_product_attention as _attention
 from utils.nn.recursive import recursive_combine as _combine
 
@@ -96,8 +96,7 @@ dot_product_attention = Checker(
     "3_6",
     "dot_product_attention",
     reference=_reference,
-    compare=lambda a, e: [assert_close(x, y, name=n) for x, y, n in
-                          zip(_pair(a), e, ("context", "weights"), strict=True)],
+    compare=compare_arrays("dot_product_attention", ("context", "weights")),
     doc="dot_product_attention: weights = softmax(q kᵀ / sqrt(d)) over the keys, 0 where the mask "
         "is False; context = weights @ value.",
 )
