@@ -14,8 +14,8 @@ from utils.config import pick, setup
 __all__ = ["checks", "config", "data", "nn", "pick", "plots", "report", "setup"]
 __version__ = "0.1.0"
 
-_SUBMODULES = {"checks", "cnn", "config", "data", "grade", "nn", "notebooks", "plots", "regularize", "report",
-               "synthetic", "text", "transfer"}
+_SUBMODULES = {"checks", "cnn", "config", "data", "games", "grade", "nn", "notebooks", "plots", "regularize", "report", "rl",
+               "synthetic", "text", "tfbasics", "transfer"}
 
 
 def __getattr__(name: str) -> Any:
