@@ -77,3 +77,37 @@ def test_data_and_standardize() -> None:
     np.testing.assert_allclose(b, [[0, 3]])
     with pytest.raises(ValueError, match=r"\(1, 3\), expected \(M, 2\)"):
         tb.standardize(np.zeros((2, 2)), np.zeros((1, 3)))
+
+
+def test_build_mlp_shapes_and_parameters(keras) -> None:
+    model = tb.build_mlp()
+    # Dense 784 -> 256 -> 128 -> 10: weights plus biases of each layer
+    assert model.count_params() == (784 * 256 + 256) + (256 * 128 + 128) + (128 * 10 + 10)
+    assert model.count_params() == 235_146
+    x = np.random.default_rng(0).random((3, 784)).astype("float32")
+    y = model.predict(x, verbose=0)
+    assert y.shape == (3, 10)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+    small = tb.build_mlp(5, (4,), 3)
+    assert small.count_params() == (5 * 4 + 4) + (4 * 3 + 3)
+    assert small.predict(x[:, :5], verbose=0).shape == (3, 3)
+    with pytest.raises(ValueError, match=r"hidden=\(4, 0\)"):
+        tb.build_mlp(5, (4, 0), 3)
+
+
+def test_build_small_cnn_shapes_parameters_and_dropout(keras) -> None:
+    model = tb.build_small_cnn(dropout=0.5)
+    # conv 3x3x1x16 + 16; pool -> 13x13x16; conv 3x3x16x32 + 32 -> 11x11x32; pool -> 5x5x32 = 800
+    conv = (3 * 3 * 1 * 16 + 16) + (3 * 3 * 16 * 32 + 32)
+    dense = (800 * 64 + 64) + (64 * 10 + 10)
+    assert model.count_params() == conv + dense == 56_714
+    assert tb.build_small_cnn(dropout=0.0).count_params() == 56_714  # dropout has no weights
+    drop = [layer for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
+    assert len(drop) == 1 and drop[0].rate == 0.5
+    x = np.random.default_rng(1).random((2, 28, 28, 1)).astype("float32")
+    y = np.asarray(model(x, training=False))
+    assert y.shape == (2, 10)
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), y)  # inference: no dropout
+    for bad in (1.0, -0.1):
+        with pytest.raises(ValueError, match=r"rate in \[0, 1\)"):
+            tb.build_small_cnn(dropout=bad)

@@ -245,9 +245,19 @@ def softmax_regression(n_inputs: int, n_classes: int) -> Any:
 
 
 def build_mlp(n_inputs: int = 784, hidden: Sequence[int] = (256, 128), n_classes: int = 10) -> Any:
-    """A fully connected classifier: ReLU hidden layers, softmax output (uncompiled)."""
+    """A fully connected classifier: ReLU hidden layers, softmax output (uncompiled).
+
+    (N, n_inputs) -> Dense(hidden[0], relu) -> … -> Dense(n_classes, softmax) -> (N, n_classes).
+    The default is the lesson's three-layer MNIST network 784 -> 256 -> 128 -> 10.
+    """
     import keras
 
+    sizes = [n_inputs, *hidden, n_classes]
+    if any(int(h) != h or h < 1 for h in sizes):
+        raise ValueError(
+            f"layer sizes must be positive integers, got n_inputs={n_inputs}, "
+            f"hidden={tuple(hidden)}, n_classes={n_classes}"
+        )
     layers = [keras.Input((n_inputs,))] + [keras.layers.Dense(h, activation="relu") for h in hidden]
     return keras.Sequential(layers + [keras.layers.Dense(n_classes, activation="softmax")])
 
@@ -256,6 +266,7 @@ def build_small_cnn(dropout: float = 0.0, n_classes: int = 10) -> Any:
     """(28, 28, 1) images -> two Conv-MaxPool blocks (16, 32 filters) -> Dense 64 -> Dropout -> softmax.
 
     ``dropout`` is the rate of the Dropout layer before the output (0 keeps it and drops nothing).
+    Uncompiled; (N, 28, 28, 1) -> (N, n_classes) probabilities.
     """
     import keras
 
