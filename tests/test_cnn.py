@@ -121,6 +121,11 @@ def test_build_cnn_shape_budget_and_keras_batch_norm() -> None:
     assert bn.momentum == 0.9
     x = np.random.default_rng(0).uniform(size=(3, 28, 28, 1)).astype("float32")
     np.testing.assert_allclose(np.asarray(model(x)).sum(axis=1), 1.0, rtol=1e-5)
+    order = [type(layer).__name__ for layer in model.layers[1:5]]
+    assert order == ["Conv2D", "MaxPooling2D", "FusedBatchNorm", "ReLU"]              # pool first
+    vgg = cnn.build_cnn(pool_first=False)
+    assert [type(layer).__name__ for layer in vgg.layers[1:5]] == ["Conv2D", "FusedBatchNorm", "ReLU", "MaxPooling2D"]
+    assert vgg.count_params() == model.count_params() and cnn.multiply_adds(vgg) == cnn.multiply_adds(model)
 
 
 def test_conv_params_and_multiply_adds_equal_keras_counts() -> None:
@@ -209,3 +214,22 @@ def test_a_frozen_fused_batch_norm_uses_and_keeps_its_moving_statistics() -> Non
     np.testing.assert_allclose(np.asarray(ours(x, training=True)), np.asarray(keras_bn(x, training=True)), atol=1e-5)
     np.testing.assert_allclose(ours.moving_mean.numpy(), 0.0)
     np.testing.assert_allclose(ours.moving_variance.numpy(), 1.0)
+
+
+def test_pool_first_equals_pool_last_at_inference() -> None:
+    """Conv -> MaxPool -> BN -> ReLU == Conv -> BN -> ReLU -> MaxPool with the same weights, γ > 0."""
+    import keras
+
+    inp = keras.Input((8, 8, 3))
+    last = keras.Model(inp, keras.layers.MaxPooling2D()(cnn.conv_bn_relu(inp, 5, name="b")))
+    first = keras.Model(inp, cnn.conv_bn_relu(inp, 5, name="b", pool=True))
+    rng = np.random.default_rng(0)
+    conv = rng.normal(size=(3, 3, 3, 5)).astype(np.float32)
+    gamma, beta = rng.uniform(0.5, 2, 5), rng.normal(size=5)
+    mean, var = rng.normal(size=5), rng.uniform(0.5, 2, 5)
+    for model in (first, last):
+        model.get_layer("b_conv").set_weights([conv])
+        model.get_layer("b_bn").set_weights([w.astype(np.float32) for w in (gamma, beta, mean, var)])
+    assert [type(layer).__name__ for layer in first.layers[1:3]] == ["Conv2D", "MaxPooling2D"]
+    x = rng.normal(size=(4, 8, 8, 3)).astype(np.float32)
+    np.testing.assert_allclose(first(x, training=False).numpy(), last(x, training=False).numpy(), atol=1e-5)

@@ -107,18 +107,24 @@ def batch_norm(name: str | None = None, **kwargs: Any) -> Any:
 
 
 def conv_bn_relu(x: Any, filters: int, kernel_size: int = 3, strides: int = 1, name: str | None = None,
-                 *, momentum: float = 0.99, norm: Any = None) -> Any:
+                 *, momentum: float = 0.99, norm: Any = None, pool: bool = False) -> Any:
     """Conv2D (no bias, "same") -> batch norm -> ReLU on a Keras tensor (NHWC). Taught in 2_5.
 
     The convolution has no bias: the batch norm's β that follows would cancel it. ``norm`` makes
     the batch-norm layer (called as ``norm(name=…, momentum=…)``): :func:`batch_norm` by default,
-    ``keras.layers.BatchNormalization`` for Keras' own (same maths, slower on a CPU)."""
+    ``keras.layers.BatchNormalization`` for Keras' own (same maths, slower on a CPU).
+    ``pool=True`` puts a 2 × 2 max pooling right after the convolution: Conv -> MaxPool -> BN ->
+    ReLU. At inference (and with BN scales γ > 0) that equals Conv -> BN -> ReLU -> MaxPool,
+    because max pooling commutes with increasing functions, but batch norm and ReLU then work
+    on a quarter of the values."""
     import keras
 
     L = keras.layers
     norm = norm or batch_norm
     x = L.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False,
                  name=None if name is None else f"{name}_conv")(x)
+    if pool:
+        x = L.MaxPooling2D(name=None if name is None else f"{name}_pool")(x)
     x = norm(name=None if name is None else f"{name}_bn", momentum=momentum)(x)
     return L.ReLU(name=None if name is None else f"{name}_relu")(x)
 
@@ -210,20 +216,22 @@ CNN_BUDGET = {"params": 1_000_000, "multiply_adds": 12_000_000}
 
 
 def build_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10, *,
-              norm: Any = None) -> Any:
-    """The reference CNN of 2_5: three Conv-BN-ReLU blocks (32, 64, 128 filters, each followed by
-    2 × 2 max pooling; batch-norm momentum 0.9), dropout, Dense 256, dropout, softmax.
+              norm: Any = None, pool_first: bool = True) -> Any:
+    """The reference CNN of 2_5: three blocks Conv -> 2 × 2 max pooling -> BN -> ReLU (32, 64,
+    128 filters; batch-norm momentum 0.9), dropout, Dense 256, dropout, softmax.
 
     Images (N, 28, 28, 1) -> class probabilities (N, 10); uncompiled. ``norm``: the batch-norm
-    layer (see :func:`conv_bn_relu`). Taught in 2_5."""
+    layer (see :func:`conv_bn_relu`). ``pool_first=False`` pools after the ReLU instead (Conv ->
+    BN -> ReLU -> MaxPool, VGG's order; the same parameters). Taught in 2_5."""
     import keras
 
     L = keras.layers
     inputs = keras.Input(input_shape, name="image")
     x = inputs
     for i, filters in enumerate((32, 64, 128), start=1):
-        x = conv_bn_relu(x, filters, name=f"block{i}", momentum=0.9, norm=norm)
-        x = L.MaxPooling2D(name=f"block{i}_pool")(x)
+        x = conv_bn_relu(x, filters, name=f"block{i}", momentum=0.9, norm=norm, pool=pool_first)
+        if not pool_first:
+            x = L.MaxPooling2D(name=f"block{i}_pool")(x)
     x = L.Flatten(name="flatten")(x)
     x = L.Dropout(0.25, name="dropout1")(x)
     x = L.Dense(256, activation="relu", name="dense")(x)
