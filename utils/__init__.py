@@ -14,7 +14,7 @@ from utils.config import pick, setup
 __all__ = ["checks", "config", "data", "nn", "pick", "plots", "report", "setup"]
 __version__ = "0.1.0"
 
-_SUBMODULES = {"checks", "cnn", "config", "data", "games", "grade", "nn", "notebooks", "plots", "regularize", "report", "rl",
+_SUBMODULES = {"blocks", "checks", "cnn", "compress", "config", "data", "detection", "distribute", "gan", "games", "grade", "nn", "notebooks", "plots", "regularize", "report", "rl", "transformer",
                "synthetic", "text", "tfbasics", "transfer"}
 
 

@@ -1,4 +1,4 @@
-"""Synthetic sequence tasks generated in code, with a seed: binary addition and date formats.
+"""Synthetic tasks generated in code, with a seed: binary addition, date formats, shape images.
 
 ``utils.data`` loads the real data files; this module makes the small tasks whose rule we know,
 so that a lesson can check a model against the rule itself.
@@ -7,7 +7,7 @@ so that a lesson can check a model against the rule itself.
     sources, targets = date_pairs(10_000, seed=0)   # "27 Sep 1994" -> "1994-09-27"
     vocab = CharVocab(sources + targets); ids = vocab.encode(sources, length=30)
 
-Taught in 3_1 (binary addition) and 3_4 / 3_6 (dates).
+Taught in 3_1 (binary addition), 3_4 / 3_6 (dates) and 4_7 (shapes with masks and boxes).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ __all__ = [
     "date_pairs",
     "format_date",
     "int_to_bits",
+    "SHAPE_CLASSES",
+    "shapes_dataset",
 ]
 
 
@@ -193,3 +195,79 @@ class CharVocab:
     def decode_batch(self, ids: NDArray[np.integer]) -> list[str]:
         """(N, T) ids -> N texts (see :meth:`decode`)."""
         return [self.decode(row) for row in np.asarray(ids)]
+
+
+# ---------------------------------------------------------------------------- shapes (4_7)
+
+SHAPE_CLASSES = ("background", "square", "circle", "triangle")
+
+
+def _shape_mask(kind: int, cx: float, cy: float, r: float, size: int, angle: float) -> NDArray[np.bool_]:
+    """The pixels of one shape of "radius" r centred at (cx, cy) on a size × size grid."""
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5                       # pixel centres
+    dx, dy = xx - cx, yy - cy
+    if kind == 1:                                                  # axis-aligned square, side 2r·0.85
+        half = 0.85 * r
+        return (np.abs(dx) <= half) & (np.abs(dy) <= half)
+    if kind == 2:
+        return dx ** 2 + dy ** 2 <= r ** 2
+    r = 1.3 * r                                                    # a triangle fills less of its circle
+    corners = [(cx + r * np.cos(angle + k * 2 * np.pi / 3), cy + r * np.sin(angle + k * 2 * np.pi / 3))
+               for k in range(3)]
+    inside = np.ones((size, size), dtype=bool)
+    for k in range(3):                                             # the same side of all three edges
+        (x0, y0), (x1, y1) = corners[k], corners[(k + 1) % 3]
+        inside &= (x1 - x0) * (yy - y0) - (y1 - y0) * (xx - x0) >= 0
+    return inside
+
+
+def shapes_dataset(n: int, size: int = 64, seed: int = 0, max_shapes: int = 3,
+                   radius: tuple[float, float] = (6.0, 13.0), noise: float = 0.06
+                   ) -> tuple[NDArray[np.float32], NDArray[np.uint8], list[NDArray[np.float32]],
+                              list[NDArray[np.int64]]]:
+    """Grey images of squares, circles and triangles, with per-pixel labels and boxes. Taught in 4_7.
+
+    Each image holds 1 … ``max_shapes`` shapes that do not touch (their boxes are at least one
+    pixel apart), each of a random size, position and brightness on a darker, noisy background,
+    so that the class is told by the outline, not by the grey level. Triangles are rotated at
+    random. Returns
+
+    - images ``(n, size, size, 1)`` float32 in [0, 1],
+    - masks ``(n, size, size)`` uint8: 0 background, 1 square, 2 circle, 3 triangle
+      (:data:`SHAPE_CLASSES`),
+    - boxes: n arrays ``(k, 4)`` float32 of the tight box ``(x1, y1, x2, y2)`` of each shape's
+      pixels (pixel ``x`` spans ``[x, x + 1)``),
+    - labels: n arrays ``(k,)`` int64 (1 … 3).
+    """
+    if n < 0 or size < 16 or max_shapes < 1:
+        raise ValueError(f"shapes_dataset needs n >= 0, size >= 16 and max_shapes >= 1, got {n}, {size}, {max_shapes}")
+    rng = np.random.default_rng(seed)
+    images = np.empty((n, size, size, 1), dtype=np.float32)
+    masks = np.zeros((n, size, size), dtype=np.uint8)
+    all_boxes: list[NDArray[np.float32]] = []
+    all_labels: list[NDArray[np.int64]] = []
+    for i in range(n):
+        img = np.full((size, size), rng.uniform(0.0, 0.35), dtype=np.float64)
+        boxes: list[list[float]] = []
+        labels: list[int] = []
+        for _ in range(int(rng.integers(1, max_shapes + 1))):
+            for _attempt in range(30):                                 # place without touching
+                kind = int(rng.integers(1, 4))
+                r = rng.uniform(*radius)
+                cx, cy = rng.uniform(1.3 * r + 1, size - 1.3 * r - 1, size=2)
+                shape = _shape_mask(kind, cx, cy, r, size, rng.uniform(0, 2 * np.pi))
+                ys, xs = np.nonzero(shape)
+                if len(xs) < 12:
+                    continue
+                box = [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
+                if all(box[0] > b[2] or box[2] < b[0] or box[1] > b[3] or box[3] < b[1] for b in boxes):
+                    img[shape] = rng.uniform(0.55, 1.0)
+                    masks[i][shape] = kind
+                    boxes.append(box)
+                    labels.append(kind)
+                    break
+        img += rng.normal(0.0, noise, size=img.shape)
+        images[i, ..., 0] = np.clip(img, 0.0, 1.0)
+        all_boxes.append(np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
+        all_labels.append(np.asarray(labels, dtype=np.int64))
+    return images, masks, all_boxes, all_labels
