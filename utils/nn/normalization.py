@@ -15,6 +15,16 @@ This is Keras' convention: ``keras.layers.BatchNormalization(momentum=m, epsilon
 the *old* moving value by ``m`` (default 0.99, epsilon 1e-3) and starts from mean 0, variance 1,
 so ``BatchNorm(gamma, beta, momentum=m, eps=e)`` reproduces it (PyTorch's ``momentum`` is the
 weight of the new batch instead, 1 − m). "Deep Learning from Scratch" uses momentum 0.9 too.
+
+Plain functions for channels-last images x: (N, H, W, C) (taught in 4_5) compare the four
+normalizations on one tensor; each subtracts a mean and divides by √(σ² + eps) over a set of
+axes, then applies γ, β of shape (C,):
+
+- :func:`batch_norm_nhwc` (training mode): per channel, over N, H, W;
+- :func:`layer_norm`: per example, over all its other axes (H, W, C);
+- :func:`instance_norm`: per example and channel, over H, W;
+- :func:`group_norm`: per example and group of C/G channels, over H, W and the group's channels
+  (G = 1 is layer norm, G = C instance norm).
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from numpy.typing import ArrayLike
 from utils.nn.functions import _as_float
 from utils.nn.layers import Layer
 
-__all__ = ["BatchNorm"]
+__all__ = ["BatchNorm", "batch_norm_nhwc", "group_norm", "instance_norm", "layer_norm", "norm_axes"]
 
 
 def _as_2d(x: np.ndarray, C: int, name: str) -> np.ndarray:
@@ -133,4 +143,92 @@ class BatchNorm(Layer):
         return _from_2d(dx2, dout.shape)
 
     def __repr__(self) -> str:
-        return f"BatchNorm({self.params['gamma'].shape[0]}, momentum={self.momentum}, eps={self.eps})"
+        return (
+            f"BatchNorm({self.params['gamma'].shape[0]}, momentum={self.momentum}, eps={self.eps})"
+        )
+
+
+# ------------------------------------------------------------------ norms as plain functions (4_5)
+def _affine(xhat: np.ndarray, gamma: ArrayLike | None, beta: ArrayLike | None) -> np.ndarray:
+    C = xhat.shape[-1]
+    g = np.ones(C) if gamma is None else _as_float(gamma)
+    b = np.zeros(C) if beta is None else _as_float(beta)
+    if g.shape != (C,) or b.shape != (C,):
+        raise ValueError(
+            f"gamma {g.shape} and beta {b.shape} must have shape ({C},), the last axis of x "
+            f"{xhat.shape}"
+        )
+    return g * xhat + b
+
+
+def _normalize(x: np.ndarray, axes: tuple[int, ...], eps: float) -> np.ndarray:
+    mu = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)  # biased: divided by the number of values
+    return (x - mu) / np.sqrt(var + eps)
+
+
+def norm_axes(kind: str, ndim: int = 4) -> tuple[int, ...]:
+    """The axes of an (N, …, C) array a normalization averages over: "batch" all but C,
+    "layer" all but N, "instance" all but N and C (for (N, D) "instance" is invalid)."""
+    if kind == "batch":
+        return tuple(range(ndim - 1))
+    if kind == "layer":
+        return tuple(range(1, ndim))
+    if kind == "instance" and ndim >= 3:
+        return tuple(range(1, ndim - 1))
+    raise ValueError(
+        f"unknown normalization {kind!r} for {ndim}-D input; use batch, layer or instance"
+    )
+
+
+def batch_norm_nhwc(
+    x: ArrayLike, gamma: ArrayLike | None = None, beta: ArrayLike | None = None, eps: float = 1e-5
+) -> np.ndarray:
+    """Batch norm in training mode on x: (N, …, C): per channel over every other axis (the batch
+    statistics; no running averages). Equals ``keras.layers.BatchNormalization(epsilon=eps)``
+    called with ``training=True``."""
+    x = _as_float(x)
+    return _affine(_normalize(x, norm_axes("batch", x.ndim), eps), gamma, beta)
+
+
+def layer_norm(
+    x: ArrayLike, gamma: ArrayLike | None = None, beta: ArrayLike | None = None, eps: float = 1e-5
+) -> np.ndarray:
+    """Layer norm on x: (N, D) or (N, H, W, C): each example over all its values (D, or H·W·C),
+    then γ, β per feature/channel (C,). Independent of the other examples in the batch."""
+    x = _as_float(x)
+    if x.ndim < 2:
+        raise ValueError(f"layer_norm expects (N, D) or (N, H, W, C), got shape {x.shape}")
+    return _affine(_normalize(x, norm_axes("layer", x.ndim), eps), gamma, beta)
+
+
+def instance_norm(
+    x: ArrayLike, gamma: ArrayLike | None = None, beta: ArrayLike | None = None, eps: float = 1e-5
+) -> np.ndarray:
+    """Instance norm on x: (N, H, W, C): each example's each channel over H, W."""
+    x = _as_float(x)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm expects (N, H, W, C), got shape {x.shape}")
+    return _affine(_normalize(x, norm_axes("instance", x.ndim), eps), gamma, beta)
+
+
+def group_norm(
+    x: ArrayLike,
+    groups: int,
+    gamma: ArrayLike | None = None,
+    beta: ArrayLike | None = None,
+    eps: float = 1e-5,
+) -> np.ndarray:
+    """Group norm on x: (N, H, W, C): the C channels split into ``groups`` consecutive groups of
+    C/G; each example's each group over H, W and its channels. Equals
+    ``keras.layers.GroupNormalization(groups, epsilon=eps)``."""
+    x = _as_float(x)
+    if x.ndim < 3:
+        raise ValueError(f"group_norm expects (N, H, W, C), got shape {x.shape}")
+    C = x.shape[-1]
+    if groups < 1 or C % groups:
+        raise ValueError(f"groups = {groups} must divide the {C} channels of x {x.shape}")
+    xg = x.reshape(*x.shape[:-1], groups, C // groups)  # (N, H, W, G, C/G)
+    axes = tuple(range(1, x.ndim - 1)) + (x.ndim,)  # H, W and the channels inside a group
+    xhat = _normalize(xg, axes, eps).reshape(x.shape)  # (N, H, W, C)
+    return _affine(xhat, gamma, beta)
