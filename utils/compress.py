@@ -57,19 +57,13 @@ def build_mlp(
 ) -> Any:
     """784 -> Dense(hidden, relu)… -> Dense(n_classes) **logits** (no softmax), as distillation needs.
 
-    ``utils.tfbasics.build_mlp`` ends in a softmax; this one returns logits and, with
-    ``compile=True``, is compiled with Adam and sparse cross-entropy ``from_logits=True``.
+    ``utils.tfbasics.build_mlp(..., output_activation=None)``; with ``compile=True`` compiled
+    with Adam and sparse cross-entropy ``from_logits=True``.
     """
+    from utils.tfbasics import build_mlp as _mlp
+
     sizes = [hidden] if isinstance(hidden, int) else list(hidden)
-    if any(int(h) != h or h < 1 for h in [*sizes, n_classes]):
-        raise ValueError(
-            f"layer sizes must be positive integers, got hidden={hidden}, n_classes={n_classes}"
-        )
-    model = keras.Sequential(
-        [keras.Input((784,))]
-        + [keras.layers.Dense(h, activation="relu") for h in sizes]
-        + [keras.layers.Dense(n_classes)]
-    )
+    model = _mlp(784, sizes, n_classes, output_activation=None)
     if compile:
         model.compile(
             optimizer=keras.optimizers.Adam(lr),

@@ -244,11 +244,13 @@ def softmax_regression(n_inputs: int, n_classes: int) -> Any:
     )
 
 
-def build_mlp(n_inputs: int = 784, hidden: Sequence[int] = (256, 128), n_classes: int = 10) -> Any:
+def build_mlp(n_inputs: int = 784, hidden: Sequence[int] = (256, 128), n_classes: int = 10,
+              output_activation: str | None = "softmax") -> Any:
     """A fully connected classifier: ReLU hidden layers, softmax output (uncompiled).
 
     (N, n_inputs) -> Dense(hidden[0], relu) -> … -> Dense(n_classes, softmax) -> (N, n_classes).
     The default is the lesson's three-layer MNIST network 784 -> 256 -> 128 -> 10.
+    ``output_activation=None`` returns logits instead (4_4's distillation needs them).
     """
     import keras
 
@@ -259,7 +261,7 @@ def build_mlp(n_inputs: int = 784, hidden: Sequence[int] = (256, 128), n_classes
             f"hidden={tuple(hidden)}, n_classes={n_classes}"
         )
     layers = [keras.Input((n_inputs,))] + [keras.layers.Dense(h, activation="relu") for h in hidden]
-    return keras.Sequential(layers + [keras.layers.Dense(n_classes, activation="softmax")])
+    return keras.Sequential(layers + [keras.layers.Dense(n_classes, activation=output_activation)])
 
 
 def build_small_cnn(dropout: float = 0.0, n_classes: int = 10) -> Any:
